@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { createAccessTokens } from './platform/access-tokens.js';
+import { type Clock, systemClock } from './platform/clock.js';
+import { createConsoleTransport, createSmtpTransport, type MessageTransport } from './platform/mail-transport.js';
+import { createOutbox } from './platform/outbox.js';
+import { type Argon2Parameters, createPasswordHasher, createPasswordPolicy } from './platform/password.js';
+import { createSecrets } from './platform/secrets.js';
+import { loadSigningKeys } from './platform/signing-keys.js';
+
+export interface PlatformOverrides {
+  clock?: Clock;
+  argon2?: Argon2Parameters;
+  emailTransport?: MessageTransport;
+  smsTransport?: MessageTransport;
+}
+
+/**
+ * Builds the adapters to the outside world once, for the server, the CLI and
+ * the tests alike; the tests swap only what they must (clock, transports,
+ * cheaper argon2 parameters).
+ */
+export async function composePlatform(
+  config: Config,
+  database: DatabaseHandle,
+  appSecret: string,
+  logger: Logger,
+  overrides: PlatformOverrides = {},
+) {
+  const clock = overrides.clock ?? systemClock;
+  const secrets = createSecrets(appSecret);
+  const keys = await loadSigningKeys(database.db, secrets, clock);
+  const accessTokens = createAccessTokens(keys, {
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    reloadKeys: () => loadSigningKeys(database.db, secrets, clock),
+    now: () => clock.now(),
+  });
+  const emailTransport =
+    overrides.emailTransport ??
+    (config.mailTransport === 'smtp' && config.smtpUrl
+      ? createSmtpTransport(config.smtpUrl, config.mailFrom)
+      : createConsoleTransport());
+  const smsTransport = overrides.smsTransport ?? createConsoleTransport();
+  const outbox = createOutbox({
+    db: database.db,
+    transports: { email: emailTransport, sms: smsTransport },
+    clock,
+    logger,
+    pollIntervalMs: config.outboxPollIntervalMs,
+    maxAttempts: config.outboxMaxAttempts,
+  });
+  return {
+    config,
+    database,
+    db: database.db,
+    logger,
+    clock,
+    secrets,
+    accessTokens,
+    outbox,
+    emailTransport,
+    hasher: await createPasswordHasher(overrides.argon2),
+    passwordPolicy: createPasswordPolicy(),
+  };
+}
+
+export type Platform = Awaited<ReturnType<typeof composePlatform>>;

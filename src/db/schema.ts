@@ -1,0 +1,217 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Columns are camelCase here and snake_case in SQL (drizzle `casing: 'snake_case'`).
+const instant = () => timestamp({ withTimezone: true });
+
+export const users = pgTable('users', {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  /** Normalized: trimmed and lower-cased before it reaches the database. */
+  email: text().notNull().unique(),
+  passwordHash: text().notNull(),
+  firstName: text(),
+  lastName: text(),
+  accountType: text().notNull().default('INDIVIDUAL'),
+  phoneNumber: text(),
+  phoneVerifiedAt: instant(),
+  emailVerifiedAt: instant(),
+  /** Set by an administrator or by the brute-force lockout; null lockedUntil with lockedAt means "until unlocked". */
+  lockedAt: instant(),
+  lockedUntil: instant(),
+  lockReason: text(),
+  createdAt: instant().notNull(),
+  updatedAt: instant().notNull(),
+});
+
+export const roles = pgTable('roles', {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  name: text().notNull().unique(),
+  description: text().notNull(),
+});
+
+export const permissions = pgTable('permissions', {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  name: text().notNull().unique(),
+  description: text().notNull(),
+});
+
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    roleId: integer()
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    permissionId: integer()
+      .notNull()
+      .references(() => permissions.id, { onDelete: 'cascade' }),
+  },
+  (table) => [primaryKey({ columns: [table.roleId, table.permissionId] })],
+);
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleId: integer()
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    createdAt: instant().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.roleId] }), index().on(table.roleId)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceId: text(),
+    deviceName: text(),
+    platform: text(),
+    appVersion: text(),
+    userAgent: text(),
+    ipAddress: text(),
+    country: text(),
+    city: text(),
+    createdAt: instant().notNull(),
+    lastActiveAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    revokedAt: instant(),
+    revokedReason: text(),
+  },
+  (table) => [index().on(table.userId), index().on(table.deviceId)],
+);
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid().primaryKey(),
+    sessionId: uuid()
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the token, hex. The token itself is never stored. */
+    tokenHash: text().notNull(),
+    createdAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    /** Set once, atomically, by the refresh that consumed this token. */
+    rotatedAt: instant(),
+    revokedAt: instant(),
+  },
+  (table) => [uniqueIndex().on(table.tokenHash), index().on(table.sessionId)],
+);
+
+export const oneTimeCodes = pgTable(
+  'one_time_codes',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text().notNull(),
+    channel: text().notNull(),
+    destination: text().notNull(),
+    /** HMAC of user, purpose, channel and code, keyed by APP_SECRET. */
+    codeHash: text().notNull(),
+    attempts: integer().notNull().default(0),
+    maxAttempts: integer().notNull(),
+    createdAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    consumedAt: instant(),
+    /** Set when a newer code for the same user and purpose replaces this one. */
+    supersededAt: instant(),
+  },
+  (table) => [index().on(table.userId, table.purpose)],
+);
+
+/** Send counters per destination (hashed), so cooldown and hourly cap apply whether or not an account exists. */
+export const sendThrottles = pgTable('send_throttles', {
+  key: text().primaryKey(),
+  windowStartedAt: instant().notNull(),
+  sentInWindow: integer().notNull(),
+  lastSentAt: instant().notNull(),
+});
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text().primaryKey(),
+  algorithm: text().notNull(),
+  publicJwk: jsonb().notNull(),
+  /** AES-256-GCM ciphertext of the private JWK, keyed from APP_SECRET. */
+  privateJwkEncrypted: text().notNull(),
+  createdAt: instant().notNull(),
+  retiredAt: instant(),
+});
+
+export const loginEvents = pgTable(
+  'login_events',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer().references(() => users.id, { onDelete: 'cascade' }),
+    method: text().notNull(),
+    success: boolean().notNull(),
+    failureReason: text(),
+    ipAddress: text(),
+    userAgent: text(),
+    deviceId: text(),
+    deviceName: text(),
+    platform: text(),
+    country: text(),
+    city: text(),
+    flags: text().array().notNull().default(sql`'{}'::text[]`),
+    sessionId: uuid(),
+    createdAt: instant().notNull(),
+  },
+  (table) => [index().on(table.userId, table.createdAt)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    action: text().notNull(),
+    /** Plain ids, no foreign keys: the trail outlives the accounts it mentions. */
+    actorUserId: integer(),
+    targetUserId: integer(),
+    ipAddress: text(),
+    details: jsonb().notNull().default({}),
+    createdAt: instant().notNull(),
+  },
+  (table) => [index().on(table.targetUserId, table.createdAt), index().on(table.action, table.createdAt)],
+);
+
+export const outboxMessages = pgTable(
+  'outbox_messages',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    channel: text().notNull(),
+    recipient: text().notNull(),
+    subject: text().notNull(),
+    body: text().notNull(),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: instant().notNull(),
+    /** A worker's claim; another instance may take the message over once it lapses. */
+    lockedUntil: instant(),
+    lastError: text(),
+    failedAt: instant(),
+    createdAt: instant().notNull(),
+  },
+  (table) => [index().on(table.nextAttemptAt)],
+);

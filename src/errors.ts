@@ -1,0 +1,68 @@
+/**
+ * Every error a client can receive: a stable `code`, its HTTP status and the
+ * public message. `docs/errors.md` documents the same list, and a test keeps
+ * the two in sync. Private detail (causes, ids) goes to the log, never here.
+ */
+export const errorCatalogue = {
+  VALIDATION_FAILED: { statusCode: 400, message: 'Invalid input' },
+  INVALID_JSON: { statusCode: 400, message: 'The request body is not valid JSON' },
+  INVALID_EMAIL: { statusCode: 400, message: 'The email address is not valid' },
+  PASSWORD_TOO_COMMON: { statusCode: 400, message: 'This password is too common; choose another' },
+  OTP_INVALID: { statusCode: 400, message: 'The code is not valid' },
+  OTP_EXPIRED: { statusCode: 400, message: 'The code has expired; request a new one' },
+  OTP_ATTEMPTS_EXCEEDED: { statusCode: 400, message: 'Too many wrong attempts; request a new code' },
+  UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
+  INVALID_CREDENTIALS: { statusCode: 401, message: 'Invalid email or password' },
+  REFRESH_TOKEN_INVALID: { statusCode: 401, message: 'The refresh token is not valid' },
+  REFRESH_TOKEN_REUSED: { statusCode: 401, message: 'The refresh token has already been used' },
+  FORBIDDEN: { statusCode: 403, message: 'Insufficient permissions' },
+  EMAIL_NOT_VERIFIED: { statusCode: 403, message: 'Verify your email address before signing in' },
+  NOT_FOUND: { statusCode: 404, message: 'Resource not found' },
+  SESSION_NOT_FOUND: { statusCode: 404, message: 'Session not found' },
+  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, message: 'Send the body as application/json' },
+  ACCOUNT_LOCKED: { statusCode: 423, message: 'The account is locked' },
+  TOO_MANY_REQUESTS: { statusCode: 429, message: 'Too many requests; try again later' },
+  INTERNAL_ERROR: { statusCode: 500, message: 'Internal Server Error' },
+  SERVICE_UNAVAILABLE: { statusCode: 503, message: 'The service is not ready' },
+} as const satisfies Record<string, { statusCode: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface AppErrorOptions {
+  /** Replaces the catalogue message when the client benefits from specifics (e.g. which field). */
+  message?: string;
+  retryAfterSeconds?: number;
+  /** Logged, never sent. */
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.message ?? errorCatalogue[code].message, { cause: options.cause });
+    this.code = code;
+    this.statusCode = errorCatalogue[code].statusCode;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** HTTP reason phrases for the `error` field of the seed's error body. */
+export const reasonPhrases: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  423: 'Locked',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

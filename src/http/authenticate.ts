@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import type { ClientContext, Principal, SessionService } from '../modules/sessions/service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` on routes that require a bearer token. */
+    principal: Principal | null;
+  }
+}
+
+const bearerPattern = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/;
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  return header ? (bearerPattern.exec(header)?.[1] ?? null) : null;
+}
+
+/**
+ * Verifies the JWT and then asks the database whether its session is still
+ * live and its account active, so revocation, lock and deletion take effect
+ * on the very next request, on every instance.
+ */
+export function createAuthenticate(sessions: SessionService) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const token = bearerToken(request);
+    const principal = token ? await sessions.authenticate(token) : null;
+    if (!principal) throw new AppError('UNAUTHORIZED');
+    request.principal = principal;
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticate>;
+
+/** The principal of a route guarded by `authenticate`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('UNAUTHORIZED');
+  return request.principal;
+}
+
+export function clientOf(request: FastifyRequest): ClientContext {
+  const userAgent = request.headers['user-agent'];
+  return { ipAddress: request.ip, userAgent: userAgent ? userAgent.slice(0, 512) : null };
+}

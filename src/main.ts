@@ -1,0 +1,60 @@
+import { buildApp } from './app.js';
+import { composePlatform } from './compose.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { createSuperAdmin } from './modules/users/super-admin.js';
+import { resolveAppSecret } from './platform/app-secret.js';
+import { createLogger } from './platform/logger.js';
+
+// In-flight requests get this long to finish after SIGTERM before the process exits anyway.
+const shutdownGraceMs = 10_000;
+
+async function start(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  if (config.migrateOnStart) await database.migrate();
+  const appSecret = await resolveAppSecret(config.appSecret, config.dataDir);
+  const platform = await composePlatform(config, database, appSecret, logger);
+
+  if (config.bootstrapSuperAdmin) {
+    const outcome = await createSuperAdmin(platform, config.bootstrapSuperAdmin, { onlyIfNone: true });
+    logger.info({ outcome }, 'super admin bootstrap');
+  }
+
+  const app = await buildApp(platform);
+  app.addHook('onClose', async () => {
+    await platform.outbox.stop();
+    platform.emailTransport.close?.();
+    await database.close();
+  });
+  await app.listen({ port: config.port, host: config.host });
+  platform.outbox.start();
+  logger.info(
+    { database: database.kind, mail: config.mailTransport, url: `http://${config.host}:${config.port}` },
+    'Gatehouse is ready',
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), shutdownGraceMs).unref();
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+try {
+  await start(loadConfig(process.env));
+} catch (error) {
+  // A configuration mistake is one readable line, not a stack trace.
+  if (error instanceof ConfigError || (error as Error)?.name === 'SuperAdminError') {
+    console.error(`gatehouse: ${(error as Error).message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,66 @@
+import { Type } from 'typebox';
+import { UserSchema } from '../users/schemas.js';
+
+const deviceText = (maxLength: number, example: string) =>
+  Type.String({ minLength: 1, maxLength, examples: [example] });
+
+export const DeviceInfoSchema = Type.Object(
+  {
+    deviceName: Type.Optional(deviceText(200, 'iPhone 13')),
+    platform: Type.Optional(deviceText(50, 'iOS')),
+    appVersion: Type.Optional(deviceText(50, '1.0.0')),
+    userAgent: Type.Optional(deviceText(512, 'Mozilla/5.0')),
+    /** Stable per installation; signing in again on the same deviceId replaces that device's session. */
+    deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
+  },
+  { additionalProperties: false, $id: 'DeviceInfo' },
+);
+
+const tokenFields = {
+  accessToken: Type.String({ description: 'EdDSA JWT; send as `Authorization: Bearer`' }),
+  refreshToken: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+  sessionId: Type.String({ format: 'uuid' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
+};
+
+/** The seed's `{ user, accessToken, refreshToken, sessionId }`. */
+export const SignInResultSchema = Type.Object({ user: UserSchema, ...tokenFields }, { $id: 'SignInResult' });
+
+export const RefreshResultSchema = Type.Object(tokenFields, { $id: 'RefreshResult' });
+
+export const RefreshBodySchema = Type.Object(
+  { refreshToken: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+
+export const LogoutBodySchema = Type.Union([
+  Type.Object(
+    { refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+export const SessionSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    deviceId: Type.Union([Type.String(), Type.Null()]),
+    deviceName: Type.Union([Type.String(), Type.Null()]),
+    platform: Type.Union([Type.String(), Type.Null()]),
+    appVersion: Type.Union([Type.String(), Type.Null()]),
+    userAgent: Type.Union([Type.String(), Type.Null()]),
+    ipAddress: Type.Union([Type.String(), Type.Null()]),
+    country: Type.Union([Type.String(), Type.Null()]),
+    city: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastActiveAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    current: Type.Boolean({ description: 'The session of the token making this request' }),
+  },
+  { $id: 'Session' },
+);
+
+export const SessionListSchema = Type.Object({ userId: Type.Integer(), sessions: Type.Array(SessionSchema) });
+
+export const SessionParamsSchema = Type.Object({ sessionId: Type.String({ format: 'uuid' }) });

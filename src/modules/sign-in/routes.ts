@@ -1,0 +1,23 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { clientOf } from '../../http/authenticate.js';
+import { errorResponses } from '../../http/schemas.js';
+import { SignInResultSchema } from '../sessions/schemas.js';
+import { LoginBodySchema } from './schemas.js';
+import type { SignInService } from './service.js';
+
+export function signInRoutes(signIn: SignInService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/auth/login',
+      {
+        schema: {
+          tags: ['Sign-in'],
+          summary: 'Sign in with email and password; creates a session for this device',
+          body: LoginBodySchema,
+          response: { 200: SignInResultSchema, ...errorResponses(400, 401, 403, 423) },
+        },
+      },
+      (request) => signIn.signInWithPassword(request.body, clientOf(request)),
+    );
+  };
+}

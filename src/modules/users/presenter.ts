@@ -1,0 +1,20 @@
+import type { UserRow } from './repository.js';
+
+/** The public face of a user row: no hash, no lock internals. */
+export function presentUser(user: UserRow, roles: string[]) {
+  return {
+    id: user.id,
+    email: user.email,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    accountType: user.accountType,
+    phoneNumber: user.phoneNumber,
+    emailVerified: user.emailVerifiedAt !== null,
+    phoneVerified: user.phoneVerifiedAt !== null,
+    roles,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
+export type PublicUser = ReturnType<typeof presentUser>;

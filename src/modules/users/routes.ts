@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { bearerAuth, errorResponses } from '../../http/schemas.js';
+import { ProfileSchema, UpdateProfileBodySchema } from './schemas.js';
+import type { UserService } from './service.js';
+
+interface Deps {
+  users: UserService;
+  authenticate: Authenticate;
+}
+
+export function userRoutes({ users, authenticate }: Deps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const readProfile = {
+      onRequest: authenticate,
+      schema: {
+        tags: ['Profile'],
+        summary: 'The signed-in user with roles and permissions',
+        security: bearerAuth,
+        response: { 200: ProfileSchema, ...errorResponses(401) },
+      },
+    };
+    app.get('/auth/profile', readProfile, (request) => users.getProfile(principalOf(request).userId));
+    app.get('/users/me', readProfile, (request) => users.getProfile(principalOf(request).userId));
+
+    app.put(
+      '/users/me',
+      {
+        onRequest: authenticate,
+        schema: {
+          tags: ['Profile'],
+          summary: 'Update name or phone number (a new phone number must be verified again)',
+          security: bearerAuth,
+          body: UpdateProfileBodySchema,
+          response: { 200: ProfileSchema, ...errorResponses(400, 401) },
+        },
+      },
+      (request) => users.updateOwnProfile(principalOf(request).userId, request.body, clientOf(request)),
+    );
+  };
+}

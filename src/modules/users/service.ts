@@ -1,0 +1,62 @@
+import type { Database } from '../../db/database.js';
+import { AppError } from '../../errors.js';
+import type { Clock } from '../../platform/clock.js';
+import type { AuditRepository } from '../audit/repository.js';
+import { createRoleRepository } from '../roles/repository.js';
+import type { ClientContext } from '../sessions/service.js';
+import { presentUser } from './presenter.js';
+import { createUserRepository, type ProfileChanges } from './repository.js';
+
+export interface ProfileUpdate {
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  phoneNumber?: string | null | undefined;
+}
+
+interface Deps {
+  db: Database;
+  audit: AuditRepository;
+  clock: Clock;
+}
+
+export function createUserService({ db, audit, clock }: Deps) {
+  const users = createUserRepository(db);
+  const roles = createRoleRepository(db);
+
+  async function getProfile(userId: number) {
+    const user = await users.findUserById(userId);
+    if (!user) throw new AppError('UNAUTHORIZED');
+    const access = await roles.findRolesAndPermissions(userId);
+    return { ...presentUser(user, access.roles), permissions: access.permissions };
+  }
+
+  return {
+    getProfile,
+
+    async updateOwnProfile(userId: number, update: ProfileUpdate, client: ClientContext) {
+      const current = await users.findUserById(userId);
+      if (!current) throw new AppError('UNAUTHORIZED');
+      const changes: ProfileChanges = {};
+      if (update.firstName !== undefined) changes.firstName = update.firstName.trim();
+      if (update.lastName !== undefined) changes.lastName = update.lastName.trim();
+      if (update.phoneNumber !== undefined && update.phoneNumber !== current.phoneNumber) {
+        changes.phoneNumber = update.phoneNumber;
+        // A new number has not been proven to belong to this person.
+        changes.phoneVerifiedAt = null;
+      }
+      const now = clock.now();
+      await users.updateProfile(userId, changes, now);
+      await audit.insertAuditEvent({
+        action: 'profile.updated',
+        actorUserId: userId,
+        targetUserId: userId,
+        ipAddress: client.ipAddress,
+        details: { fields: Object.keys(changes).filter((field) => field !== 'phoneVerifiedAt') },
+        createdAt: now,
+      });
+      return getProfile(userId);
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;

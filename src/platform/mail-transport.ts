@@ -1,0 +1,34 @@
+import nodemailer from 'nodemailer';
+
+export interface OutgoingMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Delivers one message or throws; retries are the outbox's business. */
+export interface MessageTransport {
+  send(message: OutgoingMessage): Promise<void>;
+  close?(): void;
+}
+
+/** Development default: the whole message on standard output, so the code can be read off the terminal. */
+export function createConsoleTransport(
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): MessageTransport {
+  return {
+    async send({ to, subject, text }) {
+      write(`\n----- email -----\nTo: ${to}\nSubject: ${subject}\n\n${text}\n-----------------\n`);
+    },
+  };
+}
+
+export function createSmtpTransport(smtpUrl: string, from: string): MessageTransport {
+  const transporter = nodemailer.createTransport(smtpUrl);
+  return {
+    async send({ to, subject, text }) {
+      await transporter.sendMail({ from, to, subject, text });
+    },
+    close: () => transporter.close(),
+  };
+}

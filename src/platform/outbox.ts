@@ -1,0 +1,146 @@
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/database.js';
+import { outboxMessages } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
+
+export type Channel = 'email' | 'sms';
+
+export interface OutboxOptions {
+  db: Database;
+  transports: Record<Channel, MessageTransport>;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  pollIntervalMs: number;
+  maxAttempts: number;
+}
+
+const batchSize = 20;
+const claimSeconds = 60;
+
+/** 5 s, 10 s, 20 s ... capped at an hour: an SMTP outage is waited out, not hammered. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(3600, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Messages are written to a table in the request and delivered by a worker,
+ * so a slow or failing mail server neither slows requests nor loses mail.
+ * Several instances drain one table safely: claims use FOR UPDATE SKIP LOCKED.
+ */
+export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts }: OutboxOptions) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = true;
+
+  async function claimBatch() {
+    const now = clock.now();
+    const due = db
+      .select({ id: outboxMessages.id })
+      .from(outboxMessages)
+      .where(
+        and(
+          isNull(outboxMessages.failedAt),
+          lte(outboxMessages.nextAttemptAt, now),
+          or(isNull(outboxMessages.lockedUntil), lte(outboxMessages.lockedUntil, now)),
+        ),
+      )
+      .orderBy(asc(outboxMessages.id))
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    return db
+      .update(outboxMessages)
+      .set({
+        lockedUntil: new Date(now.getTime() + claimSeconds * 1000),
+        attempts: sql`${outboxMessages.attempts} + 1`,
+      })
+      .where(inArray(outboxMessages.id, due))
+      .returning();
+  }
+
+  async function deliver(message: typeof outboxMessages.$inferSelect): Promise<void> {
+    const transport = transports[message.channel as Channel];
+    try {
+      if (!transport) throw new Error(`no transport for channel ${message.channel}`);
+      await transport.send({ to: message.recipient, subject: message.subject, text: message.body });
+      // Delivered messages may hold codes or links: nothing is kept once they are out.
+      await db.delete(outboxMessages).where(eq(outboxMessages.id, message.id));
+    } catch (error) {
+      const giveUp = message.attempts >= maxAttempts;
+      const now = clock.now();
+      logger.warn({ messageId: message.id, attempts: message.attempts, giveUp, err: error }, 'outbox delivery failed');
+      await db
+        .update(outboxMessages)
+        .set({
+          lockedUntil: null,
+          lastError: String((error as Error)?.message ?? error).slice(0, 500),
+          nextAttemptAt: new Date(now.getTime() + retryDelaySeconds(message.attempts) * 1000),
+          failedAt: giveUp ? now : null,
+        })
+        .where(eq(outboxMessages.id, message.id));
+    }
+  }
+
+  /** Delivers everything due now; returns how many messages were attempted. */
+  async function drainOnce(): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      const batch = await claimBatch();
+      if (batch.length === 0) return attempted;
+      for (const message of batch) await deliver(message);
+      attempted += batch.length;
+    }
+  }
+
+  function drain(): Promise<number> {
+    // One drain at a time per instance; callers share the running one.
+    running ??= drainOnce().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(delayMs: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        await drain();
+      } catch (error) {
+        logger.error({ err: error }, 'outbox drain failed');
+      }
+      schedule(pollIntervalMs);
+    }, delayMs);
+    timer.unref();
+  }
+
+  return {
+    async enqueue(channel: Channel, message: OutgoingMessage, database: Database = db): Promise<void> {
+      const now = clock.now();
+      await database.insert(outboxMessages).values({
+        channel,
+        recipient: message.to,
+        subject: message.subject,
+        body: message.text,
+        nextAttemptAt: now,
+        createdAt: now,
+      });
+      // Deliver promptly on this instance instead of waiting for the next poll.
+      if (!stopped) schedule(0);
+    },
+    drain,
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    /** Stops polling and waits for the message in flight. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => {});
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
