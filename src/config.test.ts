@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const day = 86_400;
+
+/** Everything production insists on, so each test can take one piece away. */
+const production = {
+  NODE_ENV: 'production',
+  APP_SECRET: 'a-production-secret-of-at-least-32-characters',
+  PUBLIC_URL: 'https://auth.example.com',
+  MAIL_TRANSPORT: 'smtp',
+  SMTP_URL: 'smtp://mail.example.com:587',
+  SMS_PROVIDER: 'webhook',
+  SMS_WEBHOOK_URL: 'https://sms.example.com/send',
+};
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults', () => {
+  it('starts on 127.0.0.1:3000 with the seed lifetimes and the embedded database', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      nodeEnv: 'development',
+      isProduction: false,
+      exposeOtp: true,
+      databaseUrl: undefined,
+      dataDir: './data',
+      publicUrl: 'http://localhost:3000',
+      accessTokenTtlSeconds: 7 * day,
+      refreshTokenTtlSeconds: 30 * day,
+      sessionTtlSeconds: 30 * day,
+      otpTtlSeconds: 5 * 60,
+      otpMaxAttempts: 5,
+      mailTransport: 'console',
+      smsProvider: 'console',
+      trustProxy: false,
+      bootstrapSuperAdmin: undefined,
+    });
+    expect(config.accessTokenTtlSeconds).toBe(604_800);
+  });
+
+  it('treats empty variables as unset and returns a frozen object', () => {
+    const config = loadConfig({ PORT: '', ACCESS_TOKEN_TTL: '' });
+    expect(config.port).toBe(3000);
+    expect(config.accessTokenTtlSeconds).toBe(7 * day);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' }).port).toBe(3000);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['30s', 30],
+    ['5m', 300],
+    ['2h', 7200],
+    ['7d', 7 * day],
+  ])('%s is %i seconds', (text, expected) => {
+    const config = loadConfig({ ACCESS_TOKEN_TTL: text, REFRESH_TOKEN_TTL: text, SESSION_TTL: text, OTP_TTL: text });
+    expect(config.accessTokenTtlSeconds).toBe(expected);
+    expect(config.refreshTokenTtlSeconds).toBe(expected);
+    expect(config.sessionTtlSeconds).toBe(expected);
+    expect(config.otpTtlSeconds).toBe(expected);
+  });
+
+  it('reads the other settings operators commonly change', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      OTP_MAX_ATTEMPTS: '3',
+      PUBLIC_URL: 'https://auth.example.com/',
+      DATABASE_URL: 'postgres://gatehouse@db:5432/gatehouse',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      otpMaxAttempts: 3,
+      publicUrl: 'https://auth.example.com',
+      databaseUrl: 'postgres://gatehouse@db:5432/gatehouse',
+    });
+  });
+});
+
+describe('bad values stop start-up with a message naming the variable', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['ACCESS_TOKEN_TTL', 'soon'],
+    ['ACCESS_TOKEN_TTL', '7 days'],
+    ['OTP_TTL', '5'],
+    ['OTP_MAX_ATTEMPTS', '0'],
+    ['MAIL_TRANSPORT', 'pigeon'],
+    ['SMS_PROVIDER', 'carrier-pigeon'],
+    ['NODE_ENV', 'staging'],
+    ['APP_SECRET', 'too-short'],
+    ['PUBLIC_URL', 'auth.example.com'],
+    ['DATABASE_URL', 'not a url'],
+    ['LOG_LEVEL', 'loud'],
+  ])('%s=%s', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name);
+  });
+});
+
+describe('production', () => {
+  it('accepts a complete configuration and never exposes one-time codes', () => {
+    const config = loadConfig(production);
+    expect(config).toMatchObject({
+      isProduction: true,
+      exposeOtp: false,
+      mailTransport: 'smtp',
+      smtpUrl: 'smtp://mail.example.com:587',
+      publicUrl: 'https://auth.example.com',
+      appSecret: production.APP_SECRET,
+    });
+  });
+
+  it.each(['APP_SECRET', 'PUBLIC_URL', 'MAIL_TRANSPORT', 'SMS_PROVIDER'])('refuses to start without %s', (name) => {
+    expect(configError({ ...production, [name]: undefined }).message).toContain(name);
+  });
+
+  it('accepts the console transports only when asked for explicitly', () => {
+    const config = loadConfig({ ...production, MAIL_TRANSPORT: 'console', SMS_PROVIDER: 'console' });
+    expect(config).toMatchObject({ mailTransport: 'console', smsProvider: 'console', exposeOtp: false });
+  });
+});
+
+describe('settings that need each other', () => {
+  it('MAIL_TRANSPORT=smtp needs SMTP_URL', () => {
+    expect(configError({ MAIL_TRANSPORT: 'smtp' }).message).toContain('SMTP_URL');
+    expect(loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://127.0.0.1:2525' }).smtpUrl).toBe(
+      'smtp://127.0.0.1:2525',
+    );
+  });
+
+  it('SMS_PROVIDER=webhook needs SMS_WEBHOOK_URL', () => {
+    expect(configError({ SMS_PROVIDER: 'webhook' }).message).toContain('SMS_WEBHOOK_URL');
+  });
+
+  it('the bootstrap super admin email and password come together', () => {
+    expect(configError({ BOOTSTRAP_SUPER_ADMIN_EMAIL: 'admin@example.com' }).message).toContain(
+      'BOOTSTRAP_SUPER_ADMIN',
+    );
+    expect(configError({ BOOTSTRAP_SUPER_ADMIN_PASSWORD: 'a long unusual passphrase' }).message).toContain(
+      'BOOTSTRAP_SUPER_ADMIN',
+    );
+    const config = loadConfig({
+      BOOTSTRAP_SUPER_ADMIN_EMAIL: 'admin@example.com',
+      BOOTSTRAP_SUPER_ADMIN_PASSWORD: 'a long unusual passphrase',
+    });
+    expect(config.bootstrapSuperAdmin).toEqual({ email: 'admin@example.com', password: 'a long unusual passphrase' });
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['1', true],
+    ['10.0.0.1', '10.0.0.1'],
+    ['10.0.0.0/8,192.168.1.1', '10.0.0.0/8,192.168.1.1'],
+  ])('%s -> %s', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toBe(expected);
+  });
+
+  it('a bare number is a hop count, as Fastify reads it, not the IPv4 shorthand 0.0.0.2', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it('an address list that is not addresses stops start-up naming TRUST_PROXY', () => {
+    // Otherwise Fastify throws "invalid IP address" from buildApp, after the database is open.
+    expect(configError({ TRUST_PROXY: 'loadbalancer' }).message).toContain('TRUST_PROXY');
+  });
+});
