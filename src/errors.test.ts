@@ -8,7 +8,9 @@ describe('error catalogue', () => {
     const documented = Object.fromEntries(
       [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((match) => [match[1], Number(match[2])]),
     );
-    const catalogued = Object.fromEntries(Object.entries(errorCatalogue).map(([code, entry]) => [code, entry.statusCode]));
+    const catalogued = Object.fromEntries(
+      Object.entries(errorCatalogue).map(([code, entry]) => [code, entry.statusCode]),
+    );
     expect(documented).toEqual(catalogued);
   });
 

@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { roles, userRoles, users } from '../../db/schema.js';
+import { countHolders, superAdminLockId } from '../roles/repository.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -20,6 +21,23 @@ export interface ProfileChanges {
   phoneNumber?: string | null;
   phoneVerifiedAt?: Date | null;
 }
+
+export interface UserQuery {
+  limit: number;
+  offset: number;
+  /** Matches email, first or last name, case-insensitively. */
+  search?: string | undefined;
+  role?: string | undefined;
+}
+
+export interface LockChange {
+  lockedAt: Date | null;
+  lockedUntil: Date | null;
+  lockReason: string | null;
+}
+
+// LIKE wildcards in a search term are literal characters, not patterns.
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 export function createUserRepository(db: Database) {
   return {
@@ -59,6 +77,58 @@ export function createUserRepository(db: Database) {
         .where(eq(users.id, id))
         .returning();
       return row ?? null;
+    },
+
+    async listUsers(query: UserQuery): Promise<{ rows: UserRow[]; total: number }> {
+      const conditions: SQL[] = [];
+      if (query.search) {
+        const pattern = `%${escapeLike(query.search)}%`;
+        const match = or(ilike(users.email, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern));
+        if (match) conditions.push(match);
+      }
+      if (query.role) {
+        const holders = db
+          .select({ userId: userRoles.userId })
+          .from(userRoles)
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(eq(roles.name, query.role));
+        conditions.push(inArray(users.id, holders));
+      }
+      const where = and(...conditions);
+      const [rows, [count]] = await Promise.all([
+        db.select().from(users).where(where).orderBy(asc(users.id)).limit(query.limit).offset(query.offset),
+        db.select({ total: sql<number>`count(*)::int` }).from(users).where(where),
+      ]);
+      return { rows, total: count?.total ?? 0 };
+    },
+
+    async updateLock(id: number, lock: LockChange, updatedAt: Date): Promise<UserRow | null> {
+      const [row] = await db
+        .update(users)
+        .set({ ...lock, updatedAt })
+        .where(eq(users.id, id))
+        .returning();
+      return row ?? null;
+    },
+
+    /**
+     * Deletes the account and, by cascade, its sessions, tokens, codes and
+     * history; refuses to delete the last SUPER_ADMIN (same lock as role removal).
+     */
+    async deleteUser(id: number): Promise<'deleted' | 'not_found' | 'last_super_admin'> {
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${superAdminLockId})`);
+        const [superAdmin] = await tx
+          .select({ userId: userRoles.userId })
+          .from(userRoles)
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(and(eq(userRoles.userId, id), eq(roles.name, 'SUPER_ADMIN')));
+        if (superAdmin && (await countHolders(tx as unknown as Database, 'SUPER_ADMIN')) <= 1) {
+          return 'last_super_admin';
+        }
+        const deleted = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+        return deleted.length > 0 ? 'deleted' : 'not_found';
+      });
     },
 
     async markEmailVerified(id: number, verifiedAt: Date): Promise<void> {

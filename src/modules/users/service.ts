@@ -30,30 +30,42 @@ export function createUserService({ db, audit, clock }: Deps) {
     return { ...presentUser(user, access.roles), permissions: access.permissions };
   }
 
+  /** Applies a profile change made by `actorUserId` (the user, or an administrator). */
+  async function updateProfile(
+    targetUserId: number,
+    update: ProfileUpdate,
+    actorUserId: number,
+    client: ClientContext,
+  ) {
+    const current = await users.findUserById(targetUserId);
+    if (!current) return null;
+    const changes: ProfileChanges = {};
+    if (update.firstName !== undefined) changes.firstName = update.firstName.trim();
+    if (update.lastName !== undefined) changes.lastName = update.lastName.trim();
+    if (update.phoneNumber !== undefined && update.phoneNumber !== current.phoneNumber) {
+      changes.phoneNumber = update.phoneNumber;
+      // A new number has not been proven to belong to this person.
+      changes.phoneVerifiedAt = null;
+    }
+    const now = clock.now();
+    const updated = await users.updateProfile(targetUserId, changes, now);
+    await audit.insertAuditEvent({
+      action: 'profile.updated',
+      actorUserId,
+      targetUserId,
+      ipAddress: client.ipAddress,
+      details: { fields: Object.keys(changes).filter((field) => field !== 'phoneVerifiedAt') },
+      createdAt: now,
+    });
+    return updated;
+  }
+
   return {
     getProfile,
+    updateProfile,
 
     async updateOwnProfile(userId: number, update: ProfileUpdate, client: ClientContext) {
-      const current = await users.findUserById(userId);
-      if (!current) throw new AppError('UNAUTHORIZED');
-      const changes: ProfileChanges = {};
-      if (update.firstName !== undefined) changes.firstName = update.firstName.trim();
-      if (update.lastName !== undefined) changes.lastName = update.lastName.trim();
-      if (update.phoneNumber !== undefined && update.phoneNumber !== current.phoneNumber) {
-        changes.phoneNumber = update.phoneNumber;
-        // A new number has not been proven to belong to this person.
-        changes.phoneVerifiedAt = null;
-      }
-      const now = clock.now();
-      await users.updateProfile(userId, changes, now);
-      await audit.insertAuditEvent({
-        action: 'profile.updated',
-        actorUserId: userId,
-        targetUserId: userId,
-        ipAddress: client.ipAddress,
-        details: { fields: Object.keys(changes).filter((field) => field !== 'phoneVerifiedAt') },
-        createdAt: now,
-      });
+      if (!(await updateProfile(userId, update, userId, client))) throw new AppError('UNAUTHORIZED');
       return getProfile(userId);
     },
   };

@@ -1,0 +1,89 @@
+import type { Database } from '../../db/database.js';
+import { AppError } from '../../errors.js';
+import type { Actor } from '../../http/authorize.js';
+import type { Clock } from '../../platform/clock.js';
+import type { AuditRepository } from '../audit/repository.js';
+import type { ClientContext, SessionService } from '../sessions/service.js';
+import { createUserRepository } from '../users/repository.js';
+import type { UserAdminService } from './service.js';
+
+interface Deps {
+  db: Database;
+  userAdmin: UserAdminService;
+  sessions: SessionService;
+  audit: AuditRepository;
+  clock: Clock;
+}
+
+export interface LockRequest {
+  reason?: string | undefined;
+  until?: string | undefined;
+}
+
+/** Administrator actions on an account as a whole: lock, unlock, sign out everywhere. */
+export function createAccountAdminService({ db, userAdmin, sessions, audit, clock }: Deps) {
+  const users = createUserRepository(db);
+
+  async function loadManagedTarget(actor: Actor, targetUserId: number, permission: string) {
+    // These permissions have no `_own` variant: the same name is passed for both.
+    const target = await userAdmin.loadTarget(actor, targetUserId, permission, permission);
+    userAdmin.guardSuperAdmin(actor, target.roleNames);
+    return target;
+  }
+
+  return {
+    /** Locks the account and ends its sessions; the lock is checked on every request and refresh. */
+    async lockUser(actor: Actor, targetUserId: number, request: LockRequest, client: ClientContext) {
+      if (targetUserId === actor.userId) {
+        throw new AppError('VALIDATION_FAILED', { message: 'You cannot lock your own account' });
+      }
+      const { roleNames } = await loadManagedTarget(actor, targetUserId, 'user.lock');
+      const now = clock.now();
+      const until = request.until ? new Date(request.until) : null;
+      if (until && until <= now) throw new AppError('VALIDATION_FAILED', { message: 'until must be in the future' });
+      const locked = await users.updateLock(
+        targetUserId,
+        { lockedAt: now, lockedUntil: until, lockReason: request.reason ?? null },
+        now,
+      );
+      if (!locked) throw new AppError('USER_NOT_FOUND');
+      await sessions.endAllSessions(targetUserId, actor.userId, 'account_locked', client);
+      await audit.insertAuditEvent({
+        action: 'user.locked',
+        actorUserId: actor.userId,
+        targetUserId,
+        ipAddress: client.ipAddress,
+        details: { reason: request.reason ?? null, until: until?.toISOString() ?? null },
+        createdAt: now,
+      });
+      return userAdmin.present(locked, roleNames);
+    },
+
+    async unlockUser(actor: Actor, targetUserId: number, client: ClientContext) {
+      const { roleNames } = await loadManagedTarget(actor, targetUserId, 'user.lock');
+      const now = clock.now();
+      const unlocked = await users.updateLock(
+        targetUserId,
+        { lockedAt: null, lockedUntil: null, lockReason: null },
+        now,
+      );
+      if (!unlocked) throw new AppError('USER_NOT_FOUND');
+      await audit.insertAuditEvent({
+        action: 'user.unlocked',
+        actorUserId: actor.userId,
+        targetUserId,
+        ipAddress: client.ipAddress,
+        createdAt: now,
+      });
+      return userAdmin.present(unlocked, roleNames);
+    },
+
+    async signOutEverywhere(actor: Actor, targetUserId: number, client: ClientContext) {
+      await loadManagedTarget(actor, targetUserId, 'session.revoke_all');
+      const count = await sessions.endAllSessions(targetUserId, actor.userId, 'revoked_by_admin', client);
+      return { message: `Ended ${count} session${count === 1 ? '' : 's'}` };
+    },
+  };
+}
+
+export type AccountAdminService = ReturnType<typeof createAccountAdminService>;

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoleRepository } from '../src/modules/roles/repository.js';
+import { buildTestApp, createVerifiedUser, strongPassword, type TestApp, uniqueEmail } from './helpers.js';
+
+/**
+ * Every route of the application, with the status each kind of caller gets.
+ * A route added without an entry here fails the suite: access rules are
+ * decided on purpose, never by omission.
+ */
+type Caller = 'anonymous' | 'USER' | 'ADMIN' | 'SUPER_ADMIN';
+const callers: Caller[] = ['anonymous', 'USER', 'ADMIN', 'SUPER_ADMIN'];
+
+interface Context {
+  victimId: number;
+  callerSessionId: string;
+}
+
+interface Protected {
+  request: (context: Context) => Omit<InjectOptions, 'method' | 'url' | 'headers'> & { url: string };
+  /** Statuses for anonymous, USER, ADMIN, SUPER_ADMIN. */
+  expected: [number, number, number, number];
+}
+
+const publicRoutes = new Set([
+  'POST /auth/register',
+  'POST /auth/signup',
+  'POST /auth/verify-email',
+  'POST /auth/email/verify',
+  'POST /auth/resend-otp',
+  'POST /auth/email/send-verification',
+  'POST /auth/login',
+  'POST /auth/refresh',
+  'POST /auth/token/refresh',
+  'GET /health',
+  'GET /ready',
+  'GET /.well-known/jwks.json',
+]);
+
+const own = [401, 200, 200, 200] as [number, number, number, number];
+const adminOnly = [401, 403, 200, 200] as [number, number, number, number];
+const superAdminOnly = [401, 403, 403, 200] as [number, number, number, number];
+
+const protectedRoutes: Record<string, Protected> = {
+  'GET /auth/profile': { request: () => ({ url: '/auth/profile' }), expected: own },
+  'GET /users/me': { request: () => ({ url: '/users/me' }), expected: own },
+  'PUT /users/me': { request: () => ({ url: '/users/me', payload: { firstName: 'Renamed' } }), expected: own },
+  'GET /auth/sessions': { request: () => ({ url: '/auth/sessions' }), expected: own },
+  'DELETE /auth/sessions/:sessionId': {
+    request: ({ callerSessionId }) => ({ url: `/auth/sessions/${callerSessionId}` }),
+    expected: own,
+  },
+  'DELETE /auth/sessions': { request: () => ({ url: '/auth/sessions' }), expected: own },
+  'POST /auth/logout': { request: () => ({ url: '/auth/logout' }), expected: own },
+  'POST /auth/roles/assign': {
+    request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),
+    expected: superAdminOnly,
+  },
+  'POST /admin/assign-role': {
+    request: ({ victimId }) => ({ url: '/admin/assign-role', payload: { userId: victimId, roleName: 'ADMIN' } }),
+    expected: superAdminOnly,
+  },
+  'DELETE /auth/roles/remove': {
+    request: ({ victimId }) => ({ url: '/auth/roles/remove', payload: { userId: victimId, roleName: 'USER' } }),
+    expected: superAdminOnly,
+  },
+  'GET /auth/roles/user/:userId': {
+    request: ({ victimId }) => ({ url: `/auth/roles/user/${victimId}` }),
+    expected: adminOnly,
+  },
+  'POST /users': {
+    request: () => ({ url: '/users', payload: { email: uniqueEmail('created'), password: strongPassword } }),
+    expected: [401, 403, 201, 201],
+  },
+  'GET /users': { request: () => ({ url: '/users' }), expected: adminOnly },
+  'GET /users/:id': { request: ({ victimId }) => ({ url: `/users/${victimId}` }), expected: adminOnly },
+  'PATCH /users/:id': {
+    request: ({ victimId }) => ({ url: `/users/${victimId}`, payload: { lastName: 'Changed' } }),
+    expected: adminOnly,
+  },
+  'DELETE /users/:id': { request: ({ victimId }) => ({ url: `/users/${victimId}` }), expected: adminOnly },
+  'POST /admin/users/:id/lock': {
+    request: ({ victimId }) => ({ url: `/admin/users/${victimId}/lock`, payload: { reason: 'test' } }),
+    expected: adminOnly,
+  },
+  'POST /admin/users/:id/unlock': {
+    request: ({ victimId }) => ({ url: `/admin/users/${victimId}/unlock` }),
+    expected: adminOnly,
+  },
+  'DELETE /admin/users/:id/sessions': {
+    request: ({ victimId }) => ({ url: `/admin/users/${victimId}/sessions` }),
+    expected: adminOnly,
+  },
+};
+
+let test: TestApp;
+beforeAll(async () => {
+  test = await buildTestApp();
+});
+afterAll(() => test.close());
+
+async function signedInAs(caller: Exclude<Caller, 'anonymous'>) {
+  const user = await createVerifiedUser(test);
+  const roles = createRoleRepository(test.db);
+  if (caller === 'ADMIN' || caller === 'SUPER_ADMIN') await roles.insertUserRole(user.userId, 'ADMIN', new Date());
+  if (caller === 'SUPER_ADMIN') await roles.insertUserRole(user.userId, 'SUPER_ADMIN', new Date());
+  return user;
+}
+
+describe('route × caller permission matrix', () => {
+  it('has an entry for every registered route', () => {
+    const registered = test.app.routeList.map((route) => `${route.method} ${route.url}`);
+    const listed = new Set([...publicRoutes, ...Object.keys(protectedRoutes)]);
+    expect(registered.filter((route) => !listed.has(route))).toEqual([]);
+    expect([...listed].filter((route) => !registered.includes(route))).toEqual([]);
+  });
+
+  for (const [route, entry] of Object.entries(protectedRoutes)) {
+    it(`${route} → ${entry.expected.join(' / ')}`, async () => {
+      const method = route.split(' ')[0] as InjectOptions['method'];
+      const statuses: number[] = [];
+      for (const caller of callers) {
+        // A fresh caller and target per cell: some cells sign out or delete.
+        const victim = await createVerifiedUser(test);
+        const user = caller === 'anonymous' ? null : await signedInAs(caller);
+        const { url, ...rest } = entry.request({
+          victimId: victim.userId,
+          callerSessionId: user?.sessionId ?? randomUUID(),
+        });
+        const response = await test.app.inject({
+          method,
+          url,
+          ...rest,
+          headers: user ? { authorization: `Bearer ${user.accessToken}` } : {},
+        });
+        statuses.push(response.statusCode);
+        if (response.statusCode >= 400) {
+          expect(response.json()).toMatchObject({ statusCode: response.statusCode, code: expect.any(String) });
+        }
+      }
+      expect(statuses).toEqual(entry.expected);
+    });
+  }
+});
