@@ -11,6 +11,8 @@ import { createAuditRepository } from './modules/audit/repository.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { createLoginHistoryRepository } from './modules/login-history/repository.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
+import { passwordRoutes } from './modules/password/routes.js';
+import { createPasswordService } from './modules/password/service.js';
 import { registrationRoutes } from './modules/registration/routes.js';
 import { createRegistrationService } from './modules/registration/service.js';
 import { createRoleRepository } from './modules/roles/repository.js';
@@ -54,6 +56,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // JSON only: a text body would otherwise reach validation as a string (400) instead of 415.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.decorateRequest('actor', null);
   // Every route, as registered: the permission-matrix and API-reference tests walk this list.
@@ -82,6 +86,18 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   );
   await app.register(signInRoutes(createSignInService({ ...signInDeps, db, hasher })));
   await app.register(sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds: config.accessTokenTtlSeconds }));
+  const passwords = createPasswordService({
+    db,
+    hasher,
+    passwordPolicy,
+    codes,
+    sessions,
+    outbox,
+    audit,
+    clock,
+    config,
+  });
+  await app.register(passwordRoutes({ passwords, authenticate }));
   const users = createUserService({ db, audit, clock });
   await app.register(userRoutes({ users, authenticate }));
   await app.register(roleRoutes({ roles: createRoleService({ db, audit, clock }), authenticate, authorization }));

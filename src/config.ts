@@ -23,6 +23,7 @@ const EnvironmentSchema = Type.Object({
   REFRESH_REUSE_GRACE: Type.Optional(duration),
   SESSION_TTL: Type.Optional(duration),
   OTP_TTL: Type.Optional(duration),
+  PASSWORD_RESET_TTL: Type.Optional(duration),
   OTP_MAX_ATTEMPTS: Type.Optional(positiveInteger),
   OTP_RESEND_COOLDOWN: Type.Optional(duration),
   OTP_HOURLY_LIMIT: Type.Optional(positiveInteger),
@@ -65,6 +66,7 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   readonly sessionTtlSeconds: number;
   readonly otpTtlSeconds: number;
+  readonly passwordResetTtlSeconds: number;
   readonly otpMaxAttempts: number;
   readonly otpResendCooldownSeconds: number;
   readonly otpHourlyLimit: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     refreshReuseGraceSeconds: seconds(e.REFRESH_REUSE_GRACE ?? '10s'),
     sessionTtlSeconds: seconds(e.SESSION_TTL ?? '30d'),
     otpTtlSeconds: seconds(e.OTP_TTL ?? '5m'),
+    passwordResetTtlSeconds: seconds(e.PASSWORD_RESET_TTL ?? '1h'),
     otpMaxAttempts: Number(e.OTP_MAX_ATTEMPTS ?? '5'),
     otpResendCooldownSeconds: seconds(e.OTP_RESEND_COOLDOWN ?? '30s'),
     otpHourlyLimit: Number(e.OTP_HOURLY_LIMIT ?? '5'),

@@ -11,6 +11,8 @@ export const errorCatalogue = {
   OTP_INVALID: { statusCode: 400, message: 'The code is not valid' },
   OTP_EXPIRED: { statusCode: 400, message: 'The code has expired; request a new one' },
   OTP_ATTEMPTS_EXCEEDED: { statusCode: 400, message: 'Too many wrong attempts; request a new code' },
+  RESET_TOKEN_INVALID: { statusCode: 400, message: 'The reset link is not valid or was already used' },
+  RESET_TOKEN_EXPIRED: { statusCode: 400, message: 'The reset link has expired; request a new one' },
   INVALID_PASSWORD: { statusCode: 400, message: 'The current password is not correct' },
   UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
   INVALID_CREDENTIALS: { statusCode: 401, message: 'Invalid email or password' },

@@ -33,6 +33,8 @@ const publicRoutes = new Set([
   'POST /auth/login',
   'POST /auth/refresh',
   'POST /auth/token/refresh',
+  'POST /auth/password/reset-request',
+  'POST /auth/password/reset',
   'GET /health',
   'GET /ready',
   'GET /.well-known/jwks.json',
@@ -53,6 +55,13 @@ const protectedRoutes: Record<string, Protected> = {
   },
   'DELETE /auth/sessions': { request: () => ({ url: '/auth/sessions' }), expected: own },
   'POST /auth/logout': { request: () => ({ url: '/auth/logout' }), expected: own },
+  'POST /auth/password/change': {
+    request: () => ({
+      url: '/auth/password/change',
+      payload: { currentPassword: strongPassword, newPassword: 'a different long passphrase' },
+    }),
+    expected: own,
+  },
   'POST /auth/roles/assign': {
     request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),
     expected: superAdminOnly,

@@ -142,6 +142,24 @@ export const oneTimeCodes = pgTable(
   (table) => [index().on(table.userId, table.purpose)],
 );
 
+export const passwordResets = pgTable(
+  'password_resets',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the emailed token, hex. */
+    tokenHash: text().notNull(),
+    createdAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    usedAt: instant(),
+    /** Set when a newer request for the same user replaces this one. */
+    supersededAt: instant(),
+  },
+  (table) => [uniqueIndex().on(table.tokenHash), index().on(table.userId)],
+);
+
 /** Send counters per destination (hashed), so cooldown and hourly cap apply whether or not an account exists. */
 export const sendThrottles = pgTable('send_throttles', {
   key: text().primaryKey(),

@@ -26,6 +26,7 @@ export interface AccessTokenOptions {
 // RFC 9068: a distinct `typ` keeps ID tokens or other JWTs from being accepted as access tokens.
 const tokenType = 'at+jwt';
 const reloadIntervalMs = 10_000;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createAccessTokens(initialKeys: SigningKey[], options: AccessTokenOptions): AccessTokens {
   let keys = new Map(initialKeys.map((key) => [key.kid, key]));
@@ -70,8 +71,11 @@ export function createAccessTokens(initialKeys: SigningKey[], options: AccessTok
           currentDate: options.now(),
           requiredClaims: ['sub', 'sid', 'exp', 'iat'],
         });
+        // Strict shapes: anything else would reach the database as a malformed id.
+        if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(payload.sub)) return null;
+        if (typeof payload.sid !== 'string' || !uuidPattern.test(payload.sid)) return null;
         const userId = Number(payload.sub);
-        if (!Number.isSafeInteger(userId) || userId <= 0 || typeof payload.sid !== 'string') return null;
+        if (userId > 2_147_483_647) return null;
         return { userId, sessionId: payload.sid };
       } catch {
         return null;

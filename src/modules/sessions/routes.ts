@@ -112,7 +112,11 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
       },
       async (request) => {
         const { userId } = principalOf(request);
-        const count = await sessions.endAllSessions(userId, userId, 'logout_all', clientOf(request));
+        const count = await sessions.endAllSessions(
+          userId,
+          { actorUserId: userId, reason: 'logout_all' },
+          clientOf(request),
+        );
         return { message: `Logged out from ${count} session${count === 1 ? '' : 's'}` };
       },
     );

@@ -28,6 +28,12 @@ export interface IssuedTokens {
   refreshToken: string;
 }
 
+export interface SessionsEnded {
+  actorUserId: number;
+  reason: string;
+  keepSessionId?: string | undefined;
+}
+
 export interface Principal {
   userId: number;
   sessionId: string;
@@ -184,15 +190,16 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
       return ended;
     },
 
-    async endAllSessions(userId: number, actorUserId: number, reason: string, client: ClientContext): Promise<number> {
+    /** Ends every live session of `userId`, except `keepSessionId` when given (password change). */
+    async endAllSessions(userId: number, change: SessionsEnded, client: ClientContext): Promise<number> {
       const now = clock.now();
-      const count = await repo.revokeUserSessions(userId, now, reason);
+      const count = await repo.revokeUserSessions(userId, now, change.reason, change.keepSessionId);
       await audit.insertAuditEvent({
         action: 'session.revoked_all',
-        actorUserId,
+        actorUserId: change.actorUserId,
         targetUserId: userId,
         ipAddress: client.ipAddress,
-        details: { reason, count },
+        details: { reason: change.reason, count, keptSessionId: change.keepSessionId ?? null },
         createdAt: now,
       });
       return count;

@@ -47,7 +47,7 @@ export function createAccountAdminService({ db, userAdmin, sessions, audit, cloc
         now,
       );
       if (!locked) throw new AppError('USER_NOT_FOUND');
-      await sessions.endAllSessions(targetUserId, actor.userId, 'account_locked', client);
+      await sessions.endAllSessions(targetUserId, { actorUserId: actor.userId, reason: 'account_locked' }, client);
       await audit.insertAuditEvent({
         action: 'user.locked',
         actorUserId: actor.userId,
@@ -80,7 +80,11 @@ export function createAccountAdminService({ db, userAdmin, sessions, audit, cloc
 
     async signOutEverywhere(actor: Actor, targetUserId: number, client: ClientContext) {
       await loadManagedTarget(actor, targetUserId, 'session.revoke_all');
-      const count = await sessions.endAllSessions(targetUserId, actor.userId, 'revoked_by_admin', client);
+      const count = await sessions.endAllSessions(
+        targetUserId,
+        { actorUserId: actor.userId, reason: 'revoked_by_admin' },
+        client,
+      );
       return { message: `Ended ${count} session${count === 1 ? '' : 's'}` };
     },
   };

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 
-const name = Type.String({ minLength: 1, maxLength: 100 });
+// At least one visible character: the service trims, and an all-blank name would become ''.
+const name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 // E.164: a plus, a country code, at most 15 digits in all.
 export const PhoneNumberSchema = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', examples: ['+14155550123'] });
 export const AccountTypeSchema = Type.Union([Type.Literal('INDIVIDUAL'), Type.Literal('BUSINESS')], {

@@ -1,0 +1,21 @@
+import { Type } from 'typebox';
+import { passwordMaxLength } from '../../platform/password.js';
+import { EmailSchema, NewPasswordSchema } from '../registration/schemas.js';
+
+export const ResetRequestBodySchema = Type.Object({ email: EmailSchema }, { additionalProperties: false });
+
+export const ResetBodySchema = Type.Object(
+  {
+    token: Type.String({ minLength: 16, maxLength: 256, description: 'From the reset email' }),
+    newPassword: NewPasswordSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const ChangeBodySchema = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: passwordMaxLength }),
+    newPassword: NewPasswordSchema,
+  },
+  { additionalProperties: false },
+);
