@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { refreshTokens, sessions, users } from '../../db/schema.js';
 
@@ -14,6 +14,9 @@ export interface LiveSession {
   lockedUntil: Date | null;
 }
 
+// First key of the two-key advisory lock; the second is the user id.
+const sessionLockNamespace = 7_411_005;
+
 const live = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
 export function createSessionRepository(db: Database) {
@@ -24,6 +27,15 @@ export function createSessionRepository(db: Database) {
 
     async insertRefreshToken(token: NewRefreshToken): Promise<void> {
       await db.insert(refreshTokens).values(token);
+    },
+
+    /**
+     * Serializes session creation for one user until the transaction ends:
+     * without it, concurrent sign-ins on one device would each miss the
+     * other's new session and leave several live.
+     */
+    async lockUserSessions(userId: number): Promise<void> {
+      await db.execute(sql`select pg_advisory_xact_lock(${sessionLockNamespace}, ${userId})`);
     },
 
     /** One session per device: signing in again on a device replaces its earlier session. */

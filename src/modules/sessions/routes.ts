@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../errors.js';
-import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, bearerToken, clientOf, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { presentSession } from './presenter.js';
 import {
@@ -46,11 +46,13 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
         },
       },
       async (request) => {
-        if (request.headers.authorization) await authenticate(request);
+        // Either credential names the session; an expired access token must not block logout by refresh token.
+        const token = bearerToken(request);
         const refreshToken = request.body?.refreshToken;
         const principal =
-          request.principal ?? (refreshToken ? await sessions.findSessionOfRefreshToken(refreshToken) : null);
-        if (!principal) throw new AppError(refreshToken ? 'REFRESH_TOKEN_INVALID' : 'UNAUTHORIZED');
+          (token ? await sessions.authenticate(token) : null) ??
+          (refreshToken ? await sessions.findSessionOfRefreshToken(refreshToken) : null);
+        if (!principal) throw new AppError(refreshToken && !token ? 'REFRESH_TOKEN_INVALID' : 'UNAUTHORIZED');
         await sessions.endSession(principal, 'logout', clientOf(request));
         return { message: 'Logged out' };
       },

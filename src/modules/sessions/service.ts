@@ -107,7 +107,10 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
       const session = { id: randomUUID(), userId, expiresAt: addSeconds(now, config.sessionTtlSeconds) };
       const refreshToken = await db.transaction(async (tx) => {
         const txRepo = createSessionRepository(tx as unknown as Database);
-        if (device.deviceId) await txRepo.revokeDeviceSessions(userId, device.deviceId, now);
+        if (device.deviceId) {
+          await txRepo.lockUserSessions(userId);
+          await txRepo.revokeDeviceSessions(userId, device.deviceId, now);
+        }
         await txRepo.insertSession({
           ...session,
           deviceId: device.deviceId ?? null,
@@ -166,11 +169,12 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
       return { accessToken, refreshToken: newRefreshToken, sessionId: token.sessionId };
     },
 
-    /** Logout with a refresh token instead of an access token; the token's own session ends. */
+    /** Logout with a refresh token instead of an access token: only a current, unused token names its session. */
     async findSessionOfRefreshToken(refreshToken: string): Promise<Principal | null> {
       const token = await repo.findRefreshTokenByHash(sha256Hex(refreshToken));
       const now = clock.now();
-      if (!token || token.sessionRevokedAt || token.sessionExpiresAt <= now) return null;
+      if (!token || token.rotatedAt || token.revokedAt || token.expiresAt <= now) return null;
+      if (token.sessionRevokedAt || token.sessionExpiresAt <= now) return null;
       return { userId: token.userId, sessionId: token.sessionId };
     },
 

@@ -58,7 +58,10 @@ describe('POST /auth/login', () => {
   it('answers a wrong password and an unknown email with the same 401 INVALID_CREDENTIALS body', async () => {
     const { email } = await createVerifiedUser(test);
     const wrongPassword = await post(test.app, '/auth/login', { email, password: 'not the right password' });
-    const unknownEmail = await post(test.app, '/auth/login', { email: uniqueEmail('nobody'), password: strongPassword });
+    const unknownEmail = await post(test.app, '/auth/login', {
+      email: uniqueEmail('nobody'),
+      password: strongPassword,
+    });
     expectError(wrongPassword, 401, 'INVALID_CREDENTIALS');
     expectError(unknownEmail, 401, 'INVALID_CREDENTIALS');
     const { requestId: firstId, ...first } = wrongPassword.json();
@@ -108,10 +111,36 @@ describe('POST /auth/login', () => {
 
     const list = await get(test.app, '/auth/sessions', second.accessToken);
     expect(list.statusCode).toBe(200);
-    const onDevice = list.json().sessions.filter((session: { deviceId: string | null }) => session.deviceId === deviceId);
+    const onDevice = list
+      .json()
+      .sessions.filter((session: { deviceId: string | null }) => session.deviceId === deviceId);
     expect(onDevice.map((session: { id: string }) => session.id)).toEqual([second.sessionId]);
     // Other devices (the session from email verification) are untouched.
     expect((await get(test.app, '/auth/sessions', verifyToken)).statusCode).toBe(200);
+  });
+
+  it('keeps one live session per device when logins with one deviceId race', async () => {
+    const { email, accessToken: verifyToken } = await createVerifiedUser(test);
+    const deviceId = uniqueDeviceId();
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        post(test.app, '/auth/login', { email, password: strongPassword, deviceInfo: { deviceId } }),
+      ),
+    );
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200]);
+
+    const list = await get(test.app, '/auth/sessions', verifyToken);
+    expect(list.statusCode).toBe(200);
+    const onDevice = list
+      .json()
+      .sessions.filter((session: { deviceId: string | null }) => session.deviceId === deviceId);
+    expect(onDevice).toHaveLength(1);
+    const stillSignedIn = [];
+    for (const response of responses) {
+      const { accessToken } = response.json();
+      if ((await get(test.app, '/auth/sessions', accessToken)).statusCode === 200) stillSignedIn.push(accessToken);
+    }
+    expect(stillSignedIn).toHaveLength(1);
   });
 
   it('creates separate sessions for logins without a deviceId', async () => {
