@@ -50,7 +50,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    // Fastify accepts a hop count at run time; its types omit the number form.
+    trustProxy: config.trustProxy as boolean | string,
     bodyLimit: bodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,

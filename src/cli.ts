@@ -50,7 +50,7 @@ function printHelp(): void {
 }
 
 const [name, ...args] = process.argv.slice(2);
-const command = name ? commands[name] : undefined;
+const command = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
 if (!command) {
   printHelp();
   process.exit(name && name !== 'help' && name !== '--help' ? 2 : 0);

@@ -8,6 +8,19 @@ import { createOutbox } from './platform/outbox.js';
 import { type Argon2Parameters, createPasswordHasher, createPasswordPolicy } from './platform/password.js';
 import { createSecrets } from './platform/secrets.js';
 import { loadSigningKeys } from './platform/signing-keys.js';
+import {
+  createConsoleSmsTransport,
+  createTwilioSmsTransport,
+  createWebhookSmsTransport,
+} from './platform/sms-transport.js';
+
+function createSmsTransport(config: Config, appSecret: string): MessageTransport {
+  if (config.smsProvider === 'webhook' && config.smsWebhookUrl) {
+    return createWebhookSmsTransport(config.smsWebhookUrl, config.smsWebhookSecret ?? appSecret);
+  }
+  if (config.smsProvider === 'twilio' && config.twilio) return createTwilioSmsTransport(config.twilio);
+  return createConsoleSmsTransport();
+}
 
 export interface PlatformOverrides {
   clock?: Clock;
@@ -43,7 +56,7 @@ export async function composePlatform(
     (config.mailTransport === 'smtp' && config.smtpUrl
       ? createSmtpTransport(config.smtpUrl, config.mailFrom)
       : createConsoleTransport());
-  const smsTransport = overrides.smsTransport ?? createConsoleTransport();
+  const smsTransport = overrides.smsTransport ?? createSmsTransport(config, appSecret);
   const outbox = createOutbox({
     db: database.db,
     transports: { email: emailTransport, sms: smsTransport },

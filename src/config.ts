@@ -1,8 +1,9 @@
+import { isIP } from 'node:net';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
 // Durations are written the way operators think of them: "30s", "5m", "7d".
-const duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' });
+const duration = Type.String({ pattern: '^[1-9][0-9]*(ms|s|m|h|d)$' });
 const positiveInteger = Type.String({ pattern: '^[1-9][0-9]*$' });
 const flag = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 const url = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$' });
@@ -32,6 +33,11 @@ const EnvironmentSchema = Type.Object({
   MAIL_FROM: Type.Optional(Type.String({ minLength: 3 })),
   SMS_PROVIDER: Type.Optional(Type.Union([Type.Literal('console'), Type.Literal('webhook'), Type.Literal('twilio')])),
   SMS_WEBHOOK_URL: Type.Optional(url),
+  SMS_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
+  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  TWILIO_FROM_NUMBER: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
+  TWILIO_API_URL: Type.Optional(url),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(url),
@@ -75,7 +81,12 @@ export interface Config {
   readonly mailFrom: string;
   readonly smsProvider: 'console' | 'webhook' | 'twilio';
   readonly smsWebhookUrl: string | undefined;
-  readonly trustProxy: boolean | string;
+  /** Keys the webhook's HMAC signature; APP_SECRET when absent. */
+  readonly smsWebhookSecret: string | undefined;
+  readonly twilio:
+    | { readonly accountSid: string; readonly authToken: string; readonly fromNumber: string; readonly apiUrl: string }
+    | undefined;
+  readonly trustProxy: boolean | number | string;
   readonly geoipDb: string | undefined;
   readonly redisUrl: string | undefined;
   readonly bootstrapSuperAdmin: { readonly email: string; readonly password: string } | undefined;
@@ -99,11 +110,24 @@ export function parseDurationMs(text: string): number {
 
 const seconds = (text: string) => Math.max(1, Math.round(parseDurationMs(text) / 1000));
 
-function parseTrustProxy(value: string | undefined): boolean | string {
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/** Off, on, a hop count, or a list of trusted proxy addresses and CIDR ranges. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
-  // Anything else is a comma-separated list of proxy addresses/CIDRs, as Fastify accepts.
-  return value;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const invalid = entries.find((entry) => !isAddressOrRange(entry));
+  if (invalid !== undefined)
+    throw new ConfigError(`Invalid TRUST_PROXY: "${invalid}" is not an IP address or CIDR range`);
+  return entries.join(',');
 }
 
 /** Reads the environment once; a bad value stops start-up with a message naming the variable. */
@@ -150,6 +174,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mailFrom: e.MAIL_FROM ?? 'Gatehouse <no-reply@localhost>',
     smsProvider: e.SMS_PROVIDER ?? 'console',
     smsWebhookUrl: e.SMS_WEBHOOK_URL,
+    smsWebhookSecret: e.SMS_WEBHOOK_SECRET,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM_NUMBER
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            fromNumber: e.TWILIO_FROM_NUMBER,
+            apiUrl: (e.TWILIO_API_URL ?? 'https://api.twilio.com').replace(/\/+$/, ''),
+          }
+        : undefined,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     geoipDb: e.GEOIP_DB,
     redisUrl: e.REDIS_URL,
@@ -177,6 +211,11 @@ function checkConsistency(config: Config, e: Environment): void {
   }
   if (config.smsProvider === 'webhook' && !config.smsWebhookUrl) {
     throw new ConfigError('Invalid SMS_WEBHOOK_URL: required when SMS_PROVIDER=webhook');
+  }
+  if (config.smsProvider === 'twilio' && !config.twilio) {
+    throw new ConfigError(
+      'Invalid TWILIO_ACCOUNT_SID: SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM_NUMBER',
+    );
   }
   if (!config.isProduction) return;
   // Production refuses settings that are only safe on a developer's machine.

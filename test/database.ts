@@ -25,8 +25,7 @@ export async function openTestDatabase(): Promise<{ database: DatabaseHandle; dr
   return {
     database,
     drop: async () => {
-      // A test may have closed it already (e.g. to simulate an outage).
-      await database.close().catch(() => {});
+      await database.close();
       const cleanup = new pg.Client({ connectionString: serverUrl });
       await cleanup.connect();
       await cleanup.query(`drop database if exists ${name} with (force)`);

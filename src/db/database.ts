@@ -53,7 +53,10 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
       await client.query('select 1');
     },
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-    close: () => client.close(),
+    // Idempotent: shutdown paths may both try.
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
   };
 }
 
@@ -80,6 +83,8 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
       await db.execute(sql`select 1`);
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => pool.end(),
+    close: async () => {
+      if (!pool.ended) await pool.end();
+    },
   };
 }

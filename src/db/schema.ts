@@ -16,24 +16,43 @@ import {
 // Columns are camelCase here and snake_case in SQL (drizzle `casing: 'snake_case'`).
 const instant = () => timestamp({ withTimezone: true });
 
-export const users = pgTable('users', {
-  id: integer().primaryKey().generatedAlwaysAsIdentity(),
-  /** Normalized: trimmed and lower-cased before it reaches the database. */
-  email: text().notNull().unique(),
-  passwordHash: text().notNull(),
-  firstName: text(),
-  lastName: text(),
-  accountType: text().notNull().default('INDIVIDUAL'),
-  phoneNumber: text(),
-  phoneVerifiedAt: instant(),
-  emailVerifiedAt: instant(),
-  /** Set by an administrator or by the brute-force lockout; null lockedUntil with lockedAt means "until unlocked". */
-  lockedAt: instant(),
-  lockedUntil: instant(),
-  lockReason: text(),
-  createdAt: instant().notNull(),
-  updatedAt: instant().notNull(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    /** Normalized: trimmed and lower-cased before it reaches the database. */
+    email: text().notNull().unique(),
+    passwordHash: text().notNull(),
+    firstName: text(),
+    lastName: text(),
+    accountType: text().notNull().default('INDIVIDUAL'),
+    phoneNumber: text(),
+    phoneVerifiedAt: instant(),
+    emailVerifiedAt: instant(),
+    /** Set by an administrator or by the brute-force lockout; null lockedUntil with lockedAt means "until unlocked". */
+    lockedAt: instant(),
+    lockedUntil: instant(),
+    lockReason: text(),
+    /** Base32 TOTP secret, AES-GCM encrypted; the pending one awaits its first code. */
+    totpSecretEncrypted: text(),
+    totpPendingSecretEncrypted: text(),
+    totpEnabledAt: instant(),
+    /** The last accepted TOTP time step: the same step is never accepted twice. */
+    totpLastStep: bigint({ mode: 'number' }),
+    smsMfaEnabledAt: instant(),
+    /** Consecutive second-factor failures; at the limit the second factor is locked for a while. */
+    mfaFailures: integer().notNull().default(0),
+    mfaLockedUntil: instant(),
+    createdAt: instant().notNull(),
+    updatedAt: instant().notNull(),
+  },
+  (table) => [
+    // A verified number identifies one account, so it can be used to sign in.
+    uniqueIndex('users_verified_phone_number_index')
+      .on(table.phoneNumber)
+      .where(sql`${table.phoneVerifiedAt} is not null`),
+  ],
+);
 
 export const roles = pgTable('roles', {
   id: integer().primaryKey().generatedAlwaysAsIdentity(),
@@ -158,6 +177,41 @@ export const passwordResets = pgTable(
     supersededAt: instant(),
   },
   (table) => [uniqueIndex().on(table.tokenHash), index().on(table.userId)],
+);
+
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** HMAC of the normalized code; the codes are shown once and never stored. */
+    codeHash: text().notNull(),
+    createdAt: instant().notNull(),
+    usedAt: instant(),
+  },
+  (table) => [uniqueIndex().on(table.userId, table.codeHash)],
+);
+
+/** The state between a correct password and a correct second factor. */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text().notNull(),
+    method: text().notNull(),
+    /** The device that passed the first factor; the session is opened for it and no other. */
+    deviceInfo: jsonb().notNull(),
+    ipAddress: text(),
+    createdAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    consumedAt: instant(),
+  },
+  (table) => [uniqueIndex().on(table.tokenHash)],
 );
 
 /** Send counters per destination (hashed), so cooldown and hourly cap apply whether or not an account exists. */

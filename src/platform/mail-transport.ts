@@ -24,7 +24,13 @@ export function createConsoleTransport(
 }
 
 export function createSmtpTransport(smtpUrl: string, from: string): MessageTransport {
-  const transporter = nodemailer.createTransport(smtpUrl);
+  // Bounded well below the outbox's claim time, so a hung server fails the attempt instead of stalling it.
+  const transporter = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   return {
     async send({ to, subject, text }) {
       await transporter.sendMail({ from, to, subject, text });

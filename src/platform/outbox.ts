@@ -59,7 +59,22 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
       .returning();
   }
 
+  /**
+   * Re-takes the claim just before sending: a batch can outlive its claim when
+   * sends are slow, and a message another instance took over must not go out twice.
+   */
+  async function renewClaim(message: typeof outboxMessages.$inferSelect): Promise<boolean> {
+    if (!message.lockedUntil) return false;
+    const rows = await db
+      .update(outboxMessages)
+      .set({ lockedUntil: new Date(clock.now().getTime() + claimSeconds * 1000) })
+      .where(and(eq(outboxMessages.id, message.id), eq(outboxMessages.lockedUntil, message.lockedUntil)))
+      .returning({ id: outboxMessages.id });
+    return rows.length === 1;
+  }
+
   async function deliver(message: typeof outboxMessages.$inferSelect): Promise<void> {
+    if (!(await renewClaim(message))) return;
     const transport = transports[message.channel as Channel];
     try {
       if (!transport) throw new Error(`no transport for channel ${message.channel}`);
@@ -88,7 +103,8 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     for (;;) {
       const batch = await claimBatch();
       if (batch.length === 0) return attempted;
-      for (const message of batch) await deliver(message);
+      // RETURNING has no order; deliver oldest first.
+      for (const message of batch.sort((left, right) => left.id - right.id)) await deliver(message);
       attempted += batch.length;
     }
   }

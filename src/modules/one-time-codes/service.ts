@@ -6,7 +6,8 @@ import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Secrets } from '../../platform/secrets.js';
 import { createOneTimeCodeRepository } from './repository.js';
 
-export type CodePurpose = 'verify_email' | 'verify_phone' | 'login';
+/** The first three are the API's; `two_factor` codes are SMS second factors. */
+export type CodePurpose = 'verify_email' | 'verify_phone' | 'login' | 'two_factor';
 export type CodeChannel = 'email' | 'sms';
 
 export interface CodeTarget {

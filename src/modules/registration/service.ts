@@ -69,7 +69,7 @@ export function createRegistrationService(deps: Deps) {
           emailVerifiedAt: null,
           createdAt: now,
         },
-        'USER',
+        ['USER'],
       );
       if (created) {
         await audit.insertAuditEvent({

@@ -81,7 +81,7 @@ export function createUserAdminService({ db, users, hasher, passwordPolicy, outb
           emailVerifiedAt: now,
           createdAt: now,
         },
-        'USER',
+        ['USER'],
       );
       if (!created) throw new AppError('EMAIL_TAKEN');
       await outbox.enqueue('email', accountCreatedEmail(email, config.publicUrl));

@@ -52,10 +52,11 @@ export function createUserRepository(db: Database) {
     },
 
     /**
-     * Creates the user holding `roleName`, or returns null when the email is
-     * taken: the unique index decides, so concurrent sign-ups cannot both win.
+     * Creates the user holding `roleNames`, or returns null when the email is
+     * taken: the unique index decides, so concurrent sign-ups cannot both win,
+     * and a loser sees the winner's roles only once they are all committed.
      */
-    async insertUserIfEmailFree(user: NewUser, roleName: string): Promise<UserRow | null> {
+    async insertUserIfEmailFree(user: NewUser, roleNames: string[]): Promise<UserRow | null> {
       return db.transaction(async (tx) => {
         const [row] = await tx
           .insert(users)
@@ -63,9 +64,12 @@ export function createUserRepository(db: Database) {
           .onConflictDoNothing({ target: users.email })
           .returning();
         if (!row) return null;
-        const [role] = await tx.select({ id: roles.id }).from(roles).where(eq(roles.name, roleName));
-        if (!role) throw new Error(`Role ${roleName} is missing: were the migrations applied?`);
-        await tx.insert(userRoles).values({ userId: row.id, roleId: role.id, createdAt: user.createdAt });
+        const found = await tx.select({ id: roles.id }).from(roles).where(inArray(roles.name, roleNames));
+        if (found.length !== roleNames.length)
+          throw new Error(`Roles ${roleNames} are missing: were the migrations applied?`);
+        await tx
+          .insert(userRoles)
+          .values(found.map((role) => ({ userId: row.id, roleId: role.id, createdAt: user.createdAt })));
         return row;
       });
     },

@@ -58,7 +58,7 @@ export async function createSuperAdmin(
       emailVerifiedAt: now,
       createdAt: now,
     },
-    'USER',
+    ['USER', 'SUPER_ADMIN'],
   );
   if (!user) {
     const existing = await users.findUserByEmail(email);
@@ -68,7 +68,6 @@ export async function createSuperAdmin(
     }
     throw new SuperAdminError(`An account with ${email} already exists; it is not promoted automatically`);
   }
-  await roles.insertUserRole(user.id, 'SUPER_ADMIN', now);
   await createAuditRepository(db).insertAuditEvent({
     action: 'super_admin.created',
     targetUserId: user.id,

@@ -1,0 +1,61 @@
+import { createHmac } from 'node:crypto';
+import type { MessageTransport } from './mail-transport.js';
+
+// A provider that hangs must not hold an outbox worker forever; the message is retried.
+const requestTimeoutMs = 10_000;
+
+/**
+ * Posts `{ to, body, purpose }` as JSON to the operator's endpoint. The
+ * `X-Gatehouse-Signature: sha256=<hex>` header is an HMAC of the exact body,
+ * so the receiver can reject anything Gatehouse did not send.
+ */
+export function createWebhookSmsTransport(url: string, signingKey: string): MessageTransport {
+  return {
+    async send({ to, subject, text }) {
+      const body = JSON.stringify({ to, body: text, purpose: subject });
+      const signature = createHmac('sha256', signingKey).update(body).digest('hex');
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-gatehouse-signature': `sha256=${signature}` },
+        body,
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+      if (!response.ok) throw new Error(`SMS webhook answered ${response.status}`);
+    },
+  };
+}
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  fromNumber: string;
+  apiUrl: string;
+}
+
+/** Twilio's Messages API over fetch: no SDK, one request per message. */
+export function createTwilioSmsTransport(settings: TwilioSettings): MessageTransport {
+  const endpoint = `${settings.apiUrl}/2010-04-01/Accounts/${settings.accountSid}/Messages.json`;
+  const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
+  return {
+    async send({ to, text }) {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ To: to, From: settings.fromNumber, Body: text }),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+      if (!response.ok) throw new Error(`Twilio answered ${response.status}`);
+    },
+  };
+}
+
+/** Development default: the SMS on standard output. */
+export function createConsoleSmsTransport(
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): MessageTransport {
+  return {
+    async send({ to, subject, text }) {
+      write(`\n----- sms (${subject}) -----\nTo: ${to}\n\n${text}\n---------------------------\n`);
+    },
+  };
+}
