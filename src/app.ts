@@ -22,6 +22,8 @@ import { sessionRoutes } from './modules/sessions/routes.js';
 import { createSessionService } from './modules/sessions/service.js';
 import { signInRoutes } from './modules/sign-in/routes.js';
 import { createSignInService } from './modules/sign-in/service.js';
+import { twoFactorRoutes } from './modules/two-factor/routes.js';
+import { createTwoFactorService } from './modules/two-factor/service.js';
 import { accountAdminRoutes } from './modules/user-admin/account-routes.js';
 import { createAccountAdminService } from './modules/user-admin/account-service.js';
 import { userAdminRoutes } from './modules/user-admin/routes.js';
@@ -80,12 +82,16 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   const authorization = createAuthorization(roles);
   const codes = createOneTimeCodeService({ db, secrets, clock, config });
   const signInDeps = { sessions, roles, loginHistory, audit, clock, config };
+  const twoFactor = createTwoFactorService({ ...signInDeps, db, hasher, secrets, codes, outbox });
 
   await app.register(healthRoutes({ ping: database.ping, accessTokens }));
   await app.register(
-    registrationRoutes(createRegistrationService({ ...signInDeps, db, hasher, passwordPolicy, codes, outbox })),
+    registrationRoutes(
+      createRegistrationService({ ...signInDeps, db, hasher, passwordPolicy, codes, outbox, twoFactor }),
+    ),
   );
-  await app.register(signInRoutes(createSignInService({ ...signInDeps, db, hasher })));
+  await app.register(signInRoutes(createSignInService({ ...signInDeps, db, hasher, twoFactor })));
+  await app.register(twoFactorRoutes({ twoFactor, authenticate }));
   await app.register(sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds: config.accessTokenTtlSeconds }));
   const passwords = createPasswordService({
     db,

@@ -6,7 +6,7 @@ describe('error catalogue', () => {
   it('is documented in docs/errors.md, code for code and status for status', async () => {
     const doc = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8');
     const documented = Object.fromEntries(
-      [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((match) => [match[1], Number(match[2])]),
+      [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((match) => [match[1], Number(match[2])]),
     );
     const catalogued = Object.fromEntries(
       Object.entries(errorCatalogue).map(([code, entry]) => [code, entry.statusCode]),

@@ -35,6 +35,8 @@ const publicRoutes = new Set([
   'POST /auth/token/refresh',
   'POST /auth/password/reset-request',
   'POST /auth/password/reset',
+  // Public with an mfaToken; with a bearer token it confirms enrollment (covered in its own tests).
+  'POST /auth/2fa/verify',
   'GET /health',
   'GET /ready',
   'GET /.well-known/jwks.json',
@@ -61,6 +63,19 @@ const protectedRoutes: Record<string, Protected> = {
       payload: { currentPassword: strongPassword, newPassword: 'a different long passphrase' },
     }),
     expected: own,
+  },
+  'POST /auth/2fa/enable': {
+    request: () => ({ url: '/auth/2fa/enable', payload: { method: 'totp', password: strongPassword } }),
+    expected: own,
+  },
+  // Signed-in callers without 2FA reach the rule, not the permission check.
+  'POST /auth/2fa/disable': {
+    request: () => ({ url: '/auth/2fa/disable', payload: { password: strongPassword, code: '123456' } }),
+    expected: [401, 400, 400, 400],
+  },
+  'POST /auth/2fa/recovery-codes': {
+    request: () => ({ url: '/auth/2fa/recovery-codes', payload: { password: strongPassword } }),
+    expected: [401, 400, 400, 400],
   },
   'POST /auth/roles/assign': {
     request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { clientOf } from '../../http/authenticate.js';
 import { errorResponses } from '../../http/schemas.js';
 import { SignInResultSchema } from '../sessions/schemas.js';
+import { MfaChallengeSchema } from '../two-factor/schemas.js';
 import { CodeSentSchema, RegisterBodySchema, ResendBodySchema, VerifyEmailBodySchema } from './schemas.js';
 import type { RegistrationService } from './service.js';
 
@@ -27,7 +29,7 @@ export function registrationRoutes(registration: RegistrationService): FastifyPl
         tags: ['Sign-up'],
         summary: 'Confirm the email with its code; signs the user in on this device',
         body: VerifyEmailBodySchema,
-        response: { 200: SignInResultSchema, ...errorResponses(400) },
+        response: { 200: Type.Union([SignInResultSchema, MfaChallengeSchema]), ...errorResponses(400, 429) },
       },
     };
     for (const path of ['/auth/verify-email', '/auth/email/verify']) {

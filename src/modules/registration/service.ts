@@ -7,6 +7,7 @@ import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js'
 import type { OneTimeCodeService } from '../one-time-codes/service.js';
 import type { ClientContext, DeviceInfo } from '../sessions/service.js';
 import { completeSignIn, type SignInDeps } from '../sign-in/complete-sign-in.js';
+import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
 import { createUserRepository } from '../users/repository.js';
 import { alreadyRegisteredEmail, verificationCodeEmail } from './emails.js';
@@ -25,6 +26,7 @@ interface Deps extends SignInDeps {
   passwordPolicy: PasswordPolicy;
   codes: OneTimeCodeService;
   outbox: Outbox;
+  twoFactor: TwoFactorService;
   config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds' | 'accessTokenTtlSeconds'>;
 }
 
@@ -112,7 +114,12 @@ export function createRegistrationService(deps: Deps) {
         ipAddress: client.ipAddress,
         createdAt: now,
       });
-      return completeSignIn(deps, { ...user, emailVerifiedAt: now }, input.deviceInfo ?? {}, client, 'verify_email');
+      const verified = { ...user, emailVerifiedAt: now };
+      const device = input.deviceInfo ?? {};
+      return (
+        (await deps.twoFactor.challengeIfRequired(verified, device, client, 'verify_email')) ??
+        completeSignIn(deps, verified, device, client, 'verify_email')
+      );
     },
   };
 }

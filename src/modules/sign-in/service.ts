@@ -2,6 +2,7 @@ import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { PasswordHasher } from '../../platform/password.js';
 import { type ClientContext, type DeviceInfo, isLocked } from '../sessions/service.js';
+import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
 import { createUserRepository } from '../users/repository.js';
 import { completeSignIn, recordFailedSignIn, type SignInDeps } from './complete-sign-in.js';
@@ -15,10 +16,11 @@ export interface PasswordSignIn {
 interface Deps extends SignInDeps {
   db: Database;
   hasher: PasswordHasher;
+  twoFactor: TwoFactorService;
 }
 
 export function createSignInService(deps: Deps) {
-  const { db, hasher, clock } = deps;
+  const { db, hasher, twoFactor, clock } = deps;
   const users = createUserRepository(db);
 
   async function refuse(
@@ -58,7 +60,11 @@ export function createSignInService(deps: Deps) {
         return refuse(user.id, input, client, new AppError('ACCOUNT_LOCKED', { retryAfterSeconds }));
       }
       if (!user.emailVerifiedAt) return refuse(user.id, input, client, new AppError('EMAIL_NOT_VERIFIED'));
-      return completeSignIn(deps, user, input.deviceInfo ?? {}, client, 'password');
+      const device = input.deviceInfo ?? {};
+      return (
+        (await twoFactor.challengeIfRequired(user, device, client, 'password')) ??
+        completeSignIn(deps, user, device, client, 'password')
+      );
     },
   };
 }

@@ -90,7 +90,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
           security: bearerAuth,
           params: IdParamsSchema,
           body: UpdateUserBodySchema,
-          response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
+          response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
       async (request) =>

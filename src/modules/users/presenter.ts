@@ -11,6 +11,7 @@ export function presentUser(user: UserRow, roles: string[]) {
     phoneNumber: user.phoneNumber,
     emailVerified: user.emailVerifiedAt !== null,
     phoneVerified: user.phoneVerifiedAt !== null,
+    twoFactorMethods: [...(user.totpEnabledAt ? ['totp'] : []), ...(user.smsMfaEnabledAt ? ['sms'] : [])],
     roles,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),

@@ -32,7 +32,7 @@ export function userRoutes({ users, authenticate }: Deps): FastifyPluginAsyncTyp
           summary: 'Update name or phone number (a new phone number must be verified again)',
           security: bearerAuth,
           body: UpdateProfileBodySchema,
-          response: { 200: ProfileSchema, ...errorResponses(400, 401) },
+          response: { 200: ProfileSchema, ...errorResponses(400, 401, 409) },
         },
       },
       (request) => users.updateOwnProfile(principalOf(request).userId, request.body, clientOf(request)),

@@ -18,6 +18,7 @@ export const UserSchema = Type.Object(
     phoneNumber: Type.Union([Type.String(), Type.Null()]),
     emailVerified: Type.Boolean(),
     phoneVerified: Type.Boolean(),
+    twoFactorMethods: Type.Array(Type.String(), { examples: [['totp']], description: 'Enabled second factors' }),
     roles: Type.Array(Type.String(), { examples: [['USER']] }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),

@@ -43,6 +43,8 @@ export function createUserService({ db, audit, clock }: Deps) {
     if (update.firstName !== undefined) changes.firstName = update.firstName.trim();
     if (update.lastName !== undefined) changes.lastName = update.lastName.trim();
     if (update.phoneNumber !== undefined && update.phoneNumber !== current.phoneNumber) {
+      // Otherwise a stolen session could redirect second-factor codes to a new phone.
+      if (current.smsMfaEnabledAt) throw new AppError('PHONE_USED_FOR_TWO_FACTOR');
       changes.phoneNumber = update.phoneNumber;
       // A new number has not been proven to belong to this person.
       changes.phoneVerifiedAt = null;
