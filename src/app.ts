@@ -11,6 +11,8 @@ import { createAuditRepository } from './modules/audit/repository.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { createLoginHistoryRepository } from './modules/login-history/repository.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
+import { otpRoutes } from './modules/otp/routes.js';
+import { createOtpService } from './modules/otp/service.js';
 import { passwordRoutes } from './modules/password/routes.js';
 import { createPasswordService } from './modules/password/service.js';
 import { registrationRoutes } from './modules/registration/routes.js';
@@ -85,11 +87,18 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   const twoFactor = createTwoFactorService({ ...signInDeps, db, hasher, secrets, codes, outbox });
 
   await app.register(healthRoutes({ ping: database.ping, accessTokens }));
-  await app.register(
-    registrationRoutes(
-      createRegistrationService({ ...signInDeps, db, hasher, passwordPolicy, codes, outbox, twoFactor }),
-    ),
-  );
+  const registration = createRegistrationService({
+    ...signInDeps,
+    db,
+    hasher,
+    passwordPolicy,
+    codes,
+    outbox,
+    twoFactor,
+  });
+  await app.register(registrationRoutes(registration));
+  const otp = createOtpService({ ...signInDeps, db, codes, outbox, registration, twoFactor });
+  await app.register(otpRoutes({ otp, authenticate }));
   await app.register(signInRoutes(createSignInService({ ...signInDeps, db, hasher, twoFactor })));
   await app.register(twoFactorRoutes({ twoFactor, authenticate }));
   await app.register(sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds: config.accessTokenTtlSeconds }));

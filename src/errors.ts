@@ -16,6 +16,7 @@ export const errorCatalogue = {
   MFA_CODE_INVALID: { statusCode: 400, message: 'The two-factor code is not valid' },
   TWO_FACTOR_NOT_ENABLED: { statusCode: 400, message: 'Two-factor authentication is not enabled' },
   TWO_FACTOR_NOT_PENDING: { statusCode: 400, message: 'Start two-factor enrollment first' },
+  PHONE_NUMBER_MISSING: { statusCode: 400, message: 'Add a phone number to the profile first' },
   PHONE_NOT_VERIFIED: { statusCode: 400, message: 'Verify a phone number first' },
   INVALID_PASSWORD: { statusCode: 400, message: 'The current password is not correct' },
   UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },

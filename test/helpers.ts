@@ -40,6 +40,8 @@ export interface TestAppOptions {
   /** Use the system clock instead of the controllable one. */
   realClock?: boolean;
   emailTransport?: MessageTransport;
+  /** Default: SMS land in the same mailbox as emails. */
+  smsTransport?: MessageTransport;
 }
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
@@ -59,7 +61,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
       ...(options.realClock ? {} : { clock }),
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       emailTransport: options.emailTransport ?? mailbox.transport,
-      smsTransport: mailbox.transport,
+      smsTransport: options.smsTransport ?? mailbox.transport,
     },
   );
   const app: FastifyInstance = await buildApp(platform);

@@ -37,6 +37,9 @@ const publicRoutes = new Set([
   'POST /auth/password/reset',
   // Public with an mfaToken; with a bearer token it confirms enrollment (covered in its own tests).
   'POST /auth/2fa/verify',
+  // Public except purpose verify_phone, which authenticates inside (covered in its own tests).
+  'POST /auth/otp/send',
+  'POST /auth/otp/verify',
   'GET /health',
   'GET /ready',
   'GET /.well-known/jwks.json',

@@ -9,7 +9,7 @@ export const ErrorSchema = Type.Object(
     code: Type.String({ examples: ['VALIDATION_FAILED'] }),
     requestId: Type.Optional(Type.String()),
   },
-  { $id: 'Error', description: 'Every error answer; `code` is listed in docs/errors.md' },
+  { description: 'Every error answer; `code` is listed in docs/errors.md' },
 );
 
 export const MessageSchema = Type.Object({ message: Type.String() });

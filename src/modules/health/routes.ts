@@ -9,17 +9,14 @@ interface Deps {
   accessTokens: AccessTokens;
 }
 
-const JwkSchema = Type.Object(
-  {
-    kty: Type.String(),
-    crv: Type.String(),
-    x: Type.String(),
-    kid: Type.String(),
-    alg: Type.String(),
-    use: Type.String(),
-  },
-  { $id: 'Jwk' },
-);
+const JwkSchema = Type.Object({
+  kty: Type.String(),
+  crv: Type.String(),
+  x: Type.String(),
+  kid: Type.String(),
+  alg: Type.String(),
+  use: Type.String(),
+});
 
 export function healthRoutes({ ping, accessTokens }: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {

@@ -10,11 +10,8 @@ export const RoleChangeBodySchema = Type.Object(
 
 export const UserIdParamsSchema = Type.Object({ userId: UserIdSchema });
 
-export const UserAccessSchema = Type.Object(
-  {
-    userId: Type.Integer(),
-    roles: Type.Array(Type.String(), { examples: [['ADMIN', 'USER']] }),
-    permissions: Type.Array(Type.String()),
-  },
-  { $id: 'UserAccess' },
-);
+export const UserAccessSchema = Type.Object({
+  userId: Type.Integer(),
+  roles: Type.Array(Type.String(), { examples: [['ADMIN', 'USER']] }),
+  permissions: Type.Array(Type.String()),
+});

@@ -13,7 +13,7 @@ export const DeviceInfoSchema = Type.Object(
     /** Stable per installation; signing in again on the same deviceId replaces that device's session. */
     deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
   },
-  { additionalProperties: false, $id: 'DeviceInfo' },
+  { additionalProperties: false },
 );
 
 const tokenFields = {
@@ -25,9 +25,9 @@ const tokenFields = {
 };
 
 /** The seed's `{ user, accessToken, refreshToken, sessionId }`. */
-export const SignInResultSchema = Type.Object({ user: UserSchema, ...tokenFields }, { $id: 'SignInResult' });
+export const SignInResultSchema = Type.Object({ user: UserSchema, ...tokenFields });
 
-export const RefreshResultSchema = Type.Object(tokenFields, { $id: 'RefreshResult' });
+export const RefreshResultSchema = Type.Object(tokenFields);
 
 export const RefreshBodySchema = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 512 }) },
@@ -42,24 +42,21 @@ export const LogoutBodySchema = Type.Union([
   Type.Null(),
 ]);
 
-export const SessionSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    deviceId: Type.Union([Type.String(), Type.Null()]),
-    deviceName: Type.Union([Type.String(), Type.Null()]),
-    platform: Type.Union([Type.String(), Type.Null()]),
-    appVersion: Type.Union([Type.String(), Type.Null()]),
-    userAgent: Type.Union([Type.String(), Type.Null()]),
-    ipAddress: Type.Union([Type.String(), Type.Null()]),
-    country: Type.Union([Type.String(), Type.Null()]),
-    city: Type.Union([Type.String(), Type.Null()]),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastActiveAt: Type.String({ format: 'date-time' }),
-    expiresAt: Type.String({ format: 'date-time' }),
-    current: Type.Boolean({ description: 'The session of the token making this request' }),
-  },
-  { $id: 'Session' },
-);
+export const SessionSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  deviceId: Type.Union([Type.String(), Type.Null()]),
+  deviceName: Type.Union([Type.String(), Type.Null()]),
+  platform: Type.Union([Type.String(), Type.Null()]),
+  appVersion: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ipAddress: Type.Union([Type.String(), Type.Null()]),
+  country: Type.Union([Type.String(), Type.Null()]),
+  city: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastActiveAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  current: Type.Boolean({ description: 'The session of the token making this request' }),
+});
 
 export const SessionListSchema = Type.Object({ userId: Type.Integer(), sessions: Type.Array(SessionSchema) });
 

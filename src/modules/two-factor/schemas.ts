@@ -42,12 +42,9 @@ export const DisableBodySchema = Type.Object(
 
 export const RegenerateBodySchema = Type.Object({ password }, { additionalProperties: false });
 
-export const MfaChallengeSchema = Type.Object(
-  {
-    mfaRequired: Type.Literal(true),
-    mfaToken: Type.String({ description: 'Single use, short-lived; send it to POST /auth/2fa/verify' }),
-    methods: Type.Array(Type.String(), { examples: [['totp', 'recovery_code']] }),
-    expiresIn: Type.Integer(),
-  },
-  { $id: 'MfaChallenge' },
-);
+export const MfaChallengeSchema = Type.Object({
+  mfaRequired: Type.Literal(true),
+  mfaToken: Type.String({ description: 'Single use, short-lived; send it to POST /auth/2fa/verify' }),
+  methods: Type.Array(Type.String(), { examples: [['totp', 'recovery_code']] }),
+  expiresIn: Type.Integer(),
+});

@@ -226,7 +226,9 @@ export function createTwoFactorService(deps: Deps) {
     async confirmEnrollment(principal: Principal, factor: SecondFactor, client: ClientContext) {
       const user = await loadUser(principal.userId);
       if (!factor.code) throw new AppError('VALIDATION_FAILED', { message: 'Invalid input: code is required' });
-      const method = factor.method ?? (user.totpPendingSecretEncrypted ? 'totp' : 'sms');
+      const smsPossible = user.phoneVerifiedAt !== null && user.smsMfaEnabledAt === null;
+      const method = factor.method ?? (user.totpPendingSecretEncrypted ? 'totp' : smsPossible ? 'sms' : null);
+      if (!method) throw new AppError('TWO_FACTOR_NOT_PENDING');
       const now = clock.now();
       if (method === 'totp') {
         const secret = user.totpPendingSecretEncrypted

@@ -4,15 +4,12 @@ import { RoleNameSchema, UserIdSchema } from '../roles/schemas.js';
 import { AccountTypeSchema, NameSchema, UpdateProfileBodySchema, UserSchema } from '../users/schemas.js';
 
 /** A user as administrators see it: the public user plus lock state. */
-export const ManagedUserSchema = Type.Object(
-  {
-    ...UserSchema.properties,
-    locked: Type.Boolean(),
-    lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    lockReason: Type.Union([Type.String(), Type.Null()]),
-  },
-  { $id: 'ManagedUser' },
-);
+export const ManagedUserSchema = Type.Object({
+  ...UserSchema.properties,
+  locked: Type.Boolean(),
+  lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lockReason: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const ManagedUserEnvelopeSchema = Type.Object({ user: ManagedUserSchema });
 

@@ -135,6 +135,19 @@ export function createUserRepository(db: Database) {
       });
     },
 
+    async findUserByVerifiedPhone(phoneNumber: string): Promise<UserRow | null> {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.phoneNumber, phoneNumber), sql`${users.phoneVerifiedAt} is not null`));
+      return row ?? null;
+    },
+
+    /** Fails with a unique violation when another account verified this number first. */
+    async markPhoneVerified(id: number, verifiedAt: Date): Promise<void> {
+      await db.update(users).set({ phoneVerifiedAt: verifiedAt, updatedAt: verifiedAt }).where(eq(users.id, id));
+    },
+
     async markEmailVerified(id: number, verifiedAt: Date): Promise<void> {
       await db.update(users).set({ emailVerifiedAt: verifiedAt, updatedAt: verifiedAt }).where(eq(users.id, id));
     },

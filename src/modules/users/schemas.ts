@@ -8,32 +8,26 @@ export const AccountTypeSchema = Type.Union([Type.Literal('INDIVIDUAL'), Type.Li
   default: 'INDIVIDUAL',
 });
 
-export const UserSchema = Type.Object(
-  {
-    id: Type.Integer({ examples: [123] }),
-    email: Type.String({ format: 'email' }),
-    firstName: Type.Union([Type.String(), Type.Null()]),
-    lastName: Type.Union([Type.String(), Type.Null()]),
-    accountType: Type.String({ examples: ['INDIVIDUAL'] }),
-    phoneNumber: Type.Union([Type.String(), Type.Null()]),
-    emailVerified: Type.Boolean(),
-    phoneVerified: Type.Boolean(),
-    twoFactorMethods: Type.Array(Type.String(), { examples: [['totp']], description: 'Enabled second factors' }),
-    roles: Type.Array(Type.String(), { examples: [['USER']] }),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'User' },
-);
+export const UserSchema = Type.Object({
+  id: Type.Integer({ examples: [123] }),
+  email: Type.String({ format: 'email' }),
+  firstName: Type.Union([Type.String(), Type.Null()]),
+  lastName: Type.Union([Type.String(), Type.Null()]),
+  accountType: Type.String({ examples: ['INDIVIDUAL'] }),
+  phoneNumber: Type.Union([Type.String(), Type.Null()]),
+  emailVerified: Type.Boolean(),
+  phoneVerified: Type.Boolean(),
+  twoFactorMethods: Type.Array(Type.String(), { examples: [['totp']], description: 'Enabled second factors' }),
+  roles: Type.Array(Type.String(), { examples: [['USER']] }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
 
 /** The seed's profile: `{ id, email, firstName, lastName, roles, permissions }` and the rest of the user. */
-export const ProfileSchema = Type.Object(
-  {
-    ...UserSchema.properties,
-    permissions: Type.Array(Type.String(), { examples: [['user.read_own', 'user.update_own']] }),
-  },
-  { $id: 'Profile' },
-);
+export const ProfileSchema = Type.Object({
+  ...UserSchema.properties,
+  permissions: Type.Array(Type.String(), { examples: [['user.read_own', 'user.update_own']] }),
+});
 
 export const UpdateProfileBodySchema = Type.Object(
   {
