@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createRateLimitStore } from './http/rate-limit.js';
 import { createAccessTokens } from './platform/access-tokens.js';
 import { type Clock, systemClock } from './platform/clock.js';
+import { createGeoIp } from './platform/geoip.js';
 import { createConsoleTransport, createSmtpTransport, type MessageTransport } from './platform/mail-transport.js';
 import { createOutbox } from './platform/outbox.js';
 import { type Argon2Parameters, createPasswordHasher, createPasswordPolicy } from './platform/password.js';
@@ -75,6 +77,8 @@ export async function composePlatform(
     accessTokens,
     outbox,
     emailTransport,
+    geoIp: createGeoIp(config.geoipDb),
+    rateLimits: createRateLimitStore(config, database),
     hasher: await createPasswordHasher(overrides.argon2),
     passwordPolicy: createPasswordPolicy(),
   };

@@ -46,6 +46,11 @@ const EnvironmentSchema = Type.Object({
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level))),
   ),
+  LOCKOUT_THRESHOLD: Type.Optional(positiveInteger),
+  LOCKOUT_DURATION: Type.Optional(duration),
+  RATE_LIMIT_PER_IP: Type.Optional(positiveInteger),
+  RATE_LIMIT_PER_IDENTIFIER: Type.Optional(positiveInteger),
+  RATE_LIMIT_WINDOW: Type.Optional(duration),
   OUTBOX_POLL_INTERVAL: Type.Optional(duration),
   OUTBOX_MAX_ATTEMPTS: Type.Optional(positiveInteger),
   MIGRATE_ON_START: Type.Optional(flag),
@@ -91,6 +96,12 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly bootstrapSuperAdmin: { readonly email: string; readonly password: string } | undefined;
   readonly logLevel: string;
+  /** Consecutive failed sign-ins per identifier before it is locked. */
+  readonly lockoutThreshold: number;
+  /** First lock's length; each further lockout doubles it, up to 24 h. */
+  readonly lockoutDurationSeconds: number;
+  /** Requests per window to the sensitive public endpoints, per client IP and per identifier. */
+  readonly rateLimit: { readonly perIp: number; readonly perIdentifier: number; readonly windowSeconds: number };
   readonly outboxPollIntervalMs: number;
   readonly outboxMaxAttempts: number;
   readonly migrateOnStart: boolean;
@@ -192,6 +203,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? { email: e.BOOTSTRAP_SUPER_ADMIN_EMAIL, password: e.BOOTSTRAP_SUPER_ADMIN_PASSWORD }
         : undefined,
     logLevel: e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    lockoutThreshold: Number(e.LOCKOUT_THRESHOLD ?? '10'),
+    lockoutDurationSeconds: seconds(e.LOCKOUT_DURATION ?? '15m'),
+    rateLimit: {
+      perIp: Number(e.RATE_LIMIT_PER_IP ?? '60'),
+      perIdentifier: Number(e.RATE_LIMIT_PER_IDENTIFIER ?? '20'),
+      windowSeconds: seconds(e.RATE_LIMIT_WINDOW ?? '1m'),
+    },
     outboxPollIntervalMs: parseDurationMs(e.OUTBOX_POLL_INTERVAL ?? '1s'),
     outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS ?? '8'),
     migrateOnStart: (e.MIGRATE_ON_START ?? 'true') === 'true' || e.MIGRATE_ON_START === '1',

@@ -80,6 +80,27 @@ const protectedRoutes: Record<string, Protected> = {
     request: () => ({ url: '/auth/2fa/recovery-codes', payload: { password: strongPassword } }),
     expected: [401, 400, 400, 400],
   },
+  'POST /auth/fingerprint': {
+    request: () => ({ url: '/auth/fingerprint', payload: { fingerprint: 'fp-0123456789' } }),
+    expected: own,
+  },
+  'GET /auth/logins': { request: () => ({ url: '/auth/logins' }), expected: own },
+  'GET /auth/tokens': { request: () => ({ url: '/auth/tokens' }), expected: own },
+  // Nobody's token id: signed-in callers reach the lookup, which answers 404.
+  'DELETE /auth/token/:tokenId': {
+    request: () => ({ url: `/auth/token/${randomUUID()}` }),
+    expected: [401, 404, 404, 404],
+  },
+  'GET /admin/devices/blacklist': { request: () => ({ url: '/admin/devices/blacklist' }), expected: adminOnly },
+  'POST /admin/devices/blacklist': {
+    request: () => ({ url: '/admin/devices/blacklist', payload: { deviceId: `device-${randomUUID()}` } }),
+    expected: [401, 403, 201, 201],
+  },
+  'DELETE /admin/devices/blacklist/:deviceId': {
+    request: () => ({ url: `/admin/devices/blacklist/never-listed-${randomUUID()}` }),
+    expected: [401, 403, 404, 404],
+  },
+  'GET /admin/audit': { request: () => ({ url: '/admin/audit' }), expected: adminOnly },
   'POST /auth/roles/assign': {
     request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),
     expected: superAdminOnly,

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -214,6 +215,51 @@ export const mfaChallenges = pgTable(
   (table) => [uniqueIndex().on(table.tokenHash)],
 );
 
+/**
+ * Failed sign-ins per normalized identifier (an HMAC of the email), whether or
+ * not an account exists, so lockout cannot be used to discover accounts.
+ */
+export const loginThrottles = pgTable('login_throttles', {
+  key: text().primaryKey(),
+  /** Attempts in flight or failed since the last success or lockout. */
+  failures: integer().notNull(),
+  /** Lockouts so far; each one doubles the next lock's length. */
+  lockouts: integer().notNull().default(0),
+  lockedUntil: instant(),
+  updatedAt: instant().notNull(),
+});
+
+export const blacklistedDevices = pgTable('blacklisted_devices', {
+  deviceId: text().primaryKey(),
+  reason: text(),
+  createdByUserId: integer(),
+  createdAt: instant().notNull(),
+});
+
+export const deviceFingerprints = pgTable(
+  'device_fingerprints',
+  {
+    id: uuid().primaryKey(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The session's deviceId, or the session id when the client sent none. */
+    deviceKey: text().notNull(),
+    /** HMAC of the fingerprint; the raw value is never stored. */
+    fingerprintHash: text().notNull(),
+    createdAt: instant().notNull(),
+    lastSeenAt: instant().notNull(),
+  },
+  (table) => [uniqueIndex().on(table.userId, table.deviceKey), index().on(table.userId, table.fingerprintHash)],
+);
+
+/** Request counters of the rate limiter (rate-limiter-flexible's Drizzle store), shared by all instances. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text().primaryKey(),
+  points: integer().notNull(),
+  expire: instant(),
+});
+
 /** Send counters per destination (hashed), so cooldown and hourly cap apply whether or not an account exists. */
 export const sendThrottles = pgTable('send_throttles', {
   key: text().primaryKey(),
@@ -247,6 +293,8 @@ export const loginEvents = pgTable(
     platform: text(),
     country: text(),
     city: text(),
+    latitude: doublePrecision(),
+    longitude: doublePrecision(),
     flags: text().array().notNull().default(sql`'{}'::text[]`),
     sessionId: uuid(),
     createdAt: instant().notNull(),

@@ -1,3 +1,4 @@
+import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { loginEvents } from '../../db/schema.js';
 
@@ -15,13 +16,37 @@ export interface LoginEvent {
   platform?: string | null;
   country?: string | null;
   city?: string | null;
+  latitude?: number | null;
+  longitude?: number | null;
   flags?: string[];
   sessionId?: string | null;
   createdAt: Date;
 }
 
 export function createLoginHistoryRepository(db: Database) {
+  const locatedSuccesses = (userId: number) =>
+    and(eq(loginEvents.userId, userId), eq(loginEvents.success, true), isNotNull(loginEvents.country));
+
   return {
+    /** Countries of the user's successful sign-ins since `since`. */
+    async findRecentCountries(userId: number, since: Date): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ country: loginEvents.country })
+        .from(loginEvents)
+        .where(and(locatedSuccesses(userId), gte(loginEvents.createdAt, since)));
+      return rows.flatMap((row) => (row.country ? [row.country] : []));
+    },
+
+    async findLastLocatedSuccess(userId: number) {
+      const [row] = await db
+        .select({ latitude: loginEvents.latitude, longitude: loginEvents.longitude, createdAt: loginEvents.createdAt })
+        .from(loginEvents)
+        .where(locatedSuccesses(userId))
+        .orderBy(desc(loginEvents.createdAt))
+        .limit(1);
+      return row ?? null;
+    },
+
     async insertLoginEvent(event: LoginEvent): Promise<void> {
       await db.insert(loginEvents).values(event);
     },

@@ -27,6 +27,7 @@ export function otpRoutes({ otp, authenticate }: Deps): FastifyPluginAsyncTypebo
     app.post(
       '/auth/otp/send',
       {
+        config: { rateLimit: { group: 'code-send', identifiedBy: ['email', 'phoneNumber'] } },
         schema: {
           tags: ['One-time codes'],
           summary: 'Send a 6-digit code by SMS or email for verify_phone (bearer), verify_email or login',
@@ -40,6 +41,7 @@ export function otpRoutes({ otp, authenticate }: Deps): FastifyPluginAsyncTypebo
     app.post(
       '/auth/otp/verify',
       {
+        config: { rateLimit: { group: 'code-verify', identifiedBy: ['email', 'phoneNumber'] } },
         schema: {
           tags: ['One-time codes'],
           summary: 'Check a code: verify_phone marks the phone verified; verify_email and login sign in',

@@ -126,8 +126,9 @@ export function createOtpService(deps: Deps) {
         if (!user) throw new AppError('UNAUTHORIZED');
         return { message: 'Phone number verified', user: presentUser(user, await roles.findRoleNames(user.id)) };
       }
-      const { user } = await loginTarget(target);
       const device = target.deviceInfo ?? {};
+      await deps.devices.assertAllowed(device.deviceId);
+      const { user } = await loginTarget(target);
       if (!user) throw new AppError('OTP_INVALID');
       await codes.consumeCode({ userId: user.id, purpose: 'login', channel: target.channel }, target.code);
       if (isLocked(user, clock.now())) {

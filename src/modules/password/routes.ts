@@ -14,6 +14,7 @@ export function passwordRoutes({ passwords, authenticate }: Deps): FastifyPlugin
     app.post(
       '/auth/password/reset-request',
       {
+        config: { rateLimit: { group: 'reset-request', identifiedBy: ['email'] } },
         schema: {
           tags: ['Password'],
           summary: 'Email a single-use reset link (same answer whether or not the address has an account)',

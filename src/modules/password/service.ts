@@ -7,6 +7,7 @@ import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
 import type { AuditRepository } from '../audit/repository.js';
+import type { LockoutService } from '../lockout/service.js';
 import type { OneTimeCodeService } from '../one-time-codes/service.js';
 import type { ClientContext, Principal, SessionService } from '../sessions/service.js';
 import { normalizeEmail } from '../users/email.js';
@@ -20,6 +21,7 @@ interface Deps {
   passwordPolicy: PasswordPolicy;
   codes: OneTimeCodeService;
   sessions: SessionService;
+  lockout: LockoutService;
   outbox: Outbox;
   audit: AuditRepository;
   clock: Clock;
@@ -29,7 +31,7 @@ interface Deps {
 const requestedMessage = 'If an account uses this address, a reset link has been sent to it.';
 
 export function createPasswordService(deps: Deps) {
-  const { db, hasher, passwordPolicy, codes, sessions, outbox, audit, clock, config } = deps;
+  const { db, hasher, passwordPolicy, codes, sessions, lockout, outbox, audit, clock, config } = deps;
   const users = createUserRepository(db);
   const resets = createPasswordResetRepository(db);
 
@@ -80,6 +82,8 @@ export function createPasswordService(deps: Deps) {
       // The link reached the mailbox, which proves the address as well as a code would.
       if (!user.emailVerifiedAt) await users.markEmailVerified(user.id, now);
       await sessions.endAllSessions(user.id, { actorUserId: user.id, reason: 'password_reset' }, client);
+      // The owner proved the mailbox: a brute-force pause on the address no longer protects anyone.
+      await lockout.clear(user.email);
       await outbox.enqueue('email', passwordChangedEmail(user.email, 'reset', now));
       await audit.insertAuditEvent({
         action: 'password.reset',

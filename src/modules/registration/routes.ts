@@ -10,6 +10,7 @@ import type { RegistrationService } from './service.js';
 export function registrationRoutes(registration: RegistrationService): FastifyPluginAsyncTypebox {
   return async (app) => {
     const register = {
+      config: { rateLimit: { group: 'register', identifiedBy: ['email' as const] } },
       schema: {
         tags: ['Sign-up'],
         summary: 'Create an account; a 6-digit code is emailed to verify the address',
@@ -25,6 +26,7 @@ export function registrationRoutes(registration: RegistrationService): FastifyPl
     }
 
     const verify = {
+      config: { rateLimit: { group: 'code-verify', identifiedBy: ['email' as const] } },
       schema: {
         tags: ['Sign-up'],
         summary: 'Confirm the email with its code; signs the user in on this device',
@@ -37,6 +39,7 @@ export function registrationRoutes(registration: RegistrationService): FastifyPl
     }
 
     const resend = {
+      config: { rateLimit: { group: 'code-send', identifiedBy: ['email' as const] } },
       schema: {
         tags: ['Sign-up'],
         summary: 'Send a new verification code (the previous one stops working)',

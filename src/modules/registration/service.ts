@@ -102,6 +102,8 @@ export function createRegistrationService(deps: Deps) {
       input: { email: string; otp: string; deviceInfo?: DeviceInfo | undefined },
       client: ClientContext,
     ) {
+      // Before the code is spent: a blocked device must not even verify the address.
+      await deps.devices.assertAllowed(input.deviceInfo?.deviceId);
       const user = await users.findUserByEmail(normalizeEmail(input.email));
       if (!user || user.emailVerifiedAt) throw new AppError('OTP_INVALID');
       await codes.consumeCode({ userId: user.id, purpose: 'verify_email', channel: 'email' }, input.otp);

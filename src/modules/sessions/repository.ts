@@ -121,6 +121,21 @@ export function createSessionRepository(db: Database) {
       return rows.length;
     },
 
+    /** Ends every live session of a device, whoever it belongs to (device blacklist). */
+    async revokeSessionsOfDevice(deviceId: string, now: Date, reason: string): Promise<number> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(eq(sessions.deviceId, deviceId), live(now)))
+        .returning({ id: sessions.id });
+      return rows.length;
+    },
+
+    async findSession(sessionId: string): Promise<SessionRow | null> {
+      const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId));
+      return row ?? null;
+    },
+
     async listLiveSessions(userId: number, now: Date): Promise<SessionRow[]> {
       return db
         .select()

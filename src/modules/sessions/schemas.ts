@@ -12,6 +12,8 @@ export const DeviceInfoSchema = Type.Object(
     userAgent: Type.Optional(deviceText(512, 'Mozilla/5.0')),
     /** Stable per installation; signing in again on the same deviceId replaces that device's session. */
     deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
+    /** A client-computed device fingerprint; only its MAC is kept. */
+    fingerprint: Type.Optional(Type.String({ minLength: 8, maxLength: 512 })),
   },
   { additionalProperties: false },
 );

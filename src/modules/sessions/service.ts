@@ -14,6 +14,7 @@ export interface DeviceInfo {
   appVersion?: string | undefined;
   userAgent?: string | undefined;
   deviceId?: string | undefined;
+  fingerprint?: string | undefined;
 }
 
 /** Who is calling, as the HTTP layer saw it. */
@@ -42,6 +43,8 @@ export interface Principal {
 interface Deps {
   db: Database;
   accessTokens: AccessTokens;
+  /** The device blacklist, consulted on refresh. */
+  isDeviceBlocked: (deviceId: string) => Promise<boolean>;
   audit: AuditRepository;
   clock: Clock;
   config: Pick<Config, 'refreshTokenTtlSeconds' | 'sessionTtlSeconds' | 'refreshReuseGraceSeconds'>;
@@ -55,7 +58,7 @@ export function isLocked(account: { lockedAt: Date | null; lockedUntil: Date | n
   return account.lockedAt !== null;
 }
 
-export function createSessionService({ db, accessTokens, audit, clock, config }: Deps) {
+export function createSessionService({ db, accessTokens, isDeviceBlocked, audit, clock, config }: Deps) {
   const repo = createSessionRepository(db);
 
   async function issueRefreshToken(
@@ -102,7 +105,12 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
   }
 
   return {
-    async startSession(userId: number, device: DeviceInfo, client: ClientContext): Promise<IssuedTokens> {
+    async startSession(
+      userId: number,
+      device: DeviceInfo,
+      client: ClientContext,
+      location: { country: string; city: string | null } | null,
+    ): Promise<IssuedTokens> {
       const now = clock.now();
       const session = { id: randomUUID(), userId, expiresAt: addSeconds(now, config.sessionTtlSeconds) };
       const refreshToken = await db.transaction(async (tx) => {
@@ -119,6 +127,8 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
           appVersion: device.appVersion ?? null,
           userAgent: device.userAgent ?? client.userAgent,
           ipAddress: client.ipAddress,
+          country: location?.country ?? null,
+          city: location?.city ?? null,
           createdAt: now,
           lastActiveAt: now,
         });
@@ -154,6 +164,7 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
       ) {
         throw new AppError('REFRESH_TOKEN_INVALID');
       }
+      if (token.deviceId && (await isDeviceBlocked(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
       const session = { id: token.sessionId, userId: token.userId, expiresAt: token.sessionExpiresAt };
       const newRefreshToken = await db.transaction(async (tx) => {
         const txRepo = createSessionRepository(tx as unknown as Database);

@@ -1,7 +1,11 @@
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
+import type { GeoIp } from '../../platform/geoip.js';
+import type { Outbox } from '../../platform/outbox.js';
 import type { AuditRepository } from '../audit/repository.js';
+import type { DeviceService } from '../devices/service.js';
 import type { LoginHistoryRepository, LoginMethod } from '../login-history/repository.js';
+import { assessSignIn, failuresBeforeSuccessEmail, signInAlertEmail } from '../login-history/risk.js';
 import type { RoleRepository } from '../roles/repository.js';
 import type { ClientContext, DeviceInfo, SessionService } from '../sessions/service.js';
 import { presentUser } from '../users/presenter.js';
@@ -9,6 +13,9 @@ import type { UserRow } from '../users/repository.js';
 
 export interface SignInDeps {
   sessions: SessionService;
+  devices: DeviceService;
+  geoIp: GeoIp;
+  outbox: Outbox;
   roles: RoleRepository;
   loginHistory: LoginHistoryRepository;
   audit: AuditRepository;
@@ -16,9 +23,19 @@ export interface SignInDeps {
   config: Pick<Config, 'accessTokenTtlSeconds'>;
 }
 
+export interface SignInContext {
+  /** Wrong passwords for this identifier just before this success (password sign-in only). */
+  failuresBefore?: number;
+}
+
+// Fewer than this many failures before a success is ordinary typing, not worth an email.
+const failuresWorthTelling = 3;
+
 /**
  * The last step of every way in (password, email verification, one-time code,
- * second factor): open the session, write history and audit, shape the answer.
+ * second factor): check the device, open the session where it is, judge the
+ * sign-in against the user's history, write history and audit, warn the owner
+ * of anything unusual, and shape the answer.
  */
 export async function completeSignIn(
   deps: SignInDeps,
@@ -26,8 +43,12 @@ export async function completeSignIn(
   device: DeviceInfo,
   client: ClientContext,
   method: LoginMethod,
+  context: SignInContext = {},
 ) {
-  const tokens = await deps.sessions.startSession(user.id, device, client);
+  await deps.devices.assertAllowed(device.deviceId);
+  const location = await deps.geoIp.locate(client.ipAddress);
+  const tokens = await deps.sessions.startSession(user.id, device, client, location);
+  const flags = await assessSignIn(deps, user.id, location, device, device.deviceId ?? tokens.sessionId);
   const now = deps.clock.now();
   await deps.loginHistory.insertLoginEvent({
     userId: user.id,
@@ -38,6 +59,11 @@ export async function completeSignIn(
     deviceId: device.deviceId ?? null,
     deviceName: device.deviceName ?? null,
     platform: device.platform ?? null,
+    country: location?.country ?? null,
+    city: location?.city ?? null,
+    latitude: location?.latitude ?? null,
+    longitude: location?.longitude ?? null,
+    flags,
     sessionId: tokens.sessionId,
     createdAt: now,
   });
@@ -46,9 +72,18 @@ export async function completeSignIn(
     actorUserId: user.id,
     targetUserId: user.id,
     ipAddress: client.ipAddress,
-    details: { method, sessionId: tokens.sessionId },
+    details: { method, sessionId: tokens.sessionId, flags },
     createdAt: now,
   });
+  if (flags.length > 0) {
+    await deps.outbox.enqueue('email', signInAlertEmail(user.email, flags, now, location, device, client.ipAddress));
+  }
+  if ((context.failuresBefore ?? 0) >= failuresWorthTelling) {
+    await deps.outbox.enqueue(
+      'email',
+      failuresBeforeSuccessEmail(user.email, context.failuresBefore ?? 0, now, client.ipAddress),
+    );
+  }
   const roles = await deps.roles.findRoleNames(user.id);
   return {
     user: presentUser(user, roles),

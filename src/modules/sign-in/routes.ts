@@ -12,6 +12,7 @@ export function signInRoutes(signIn: SignInService): FastifyPluginAsyncTypebox {
     app.post(
       '/auth/login',
       {
+        config: { rateLimit: { group: 'login', identifiedBy: ['email'] } },
         schema: {
           tags: ['Sign-in'],
           summary:

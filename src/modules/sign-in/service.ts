@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { PasswordHasher } from '../../platform/password.js';
+import type { LockoutService } from '../lockout/service.js';
 import { type ClientContext, type DeviceInfo, isLocked } from '../sessions/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
@@ -17,10 +18,11 @@ interface Deps extends SignInDeps {
   db: Database;
   hasher: PasswordHasher;
   twoFactor: TwoFactorService;
+  lockout: LockoutService;
 }
 
 export function createSignInService(deps: Deps) {
-  const { db, hasher, twoFactor, clock } = deps;
+  const { db, hasher, twoFactor, lockout, devices, clock } = deps;
   const users = createUserRepository(db);
 
   async function refuse(
@@ -39,15 +41,20 @@ export function createSignInService(deps: Deps) {
      * revealed only to someone who already knows the password.
      */
     async signInWithPassword(input: PasswordSignIn, client: ClientContext) {
+      const device = input.deviceInfo ?? {};
+      await devices.assertAllowed(device.deviceId);
+      // Counted before the password is checked, the same way for every address.
+      const attempt = await lockout.beforeAttempt(input.email);
       const user = await users.findUserByEmail(normalizeEmail(input.email));
-      if (!user) {
-        // Same cost as a real check, so response time does not reveal unknown addresses.
-        await hasher.decoyVerify(input.password);
-        return refuse(null, input, client, new AppError('INVALID_CREDENTIALS'));
+      const passwordOk = user
+        ? await hasher.verify(user.passwordHash, input.password)
+        : // Same cost as a real check, so response time does not reveal unknown addresses.
+          await hasher.decoyVerify(input.password).then(() => false);
+      if (!user || !passwordOk) {
+        await lockout.recordFailure(input.email, user, client.ipAddress);
+        return refuse(user?.id ?? null, input, client, new AppError('INVALID_CREDENTIALS'));
       }
-      if (!(await hasher.verify(user.passwordHash, input.password))) {
-        return refuse(user.id, input, client, new AppError('INVALID_CREDENTIALS'));
-      }
+      await lockout.recordSuccess(input.email);
       const now = clock.now();
       if (hasher.needsRehash(user.passwordHash)) {
         // Parameters were raised since this hash was made; the password is at hand now.
@@ -60,10 +67,9 @@ export function createSignInService(deps: Deps) {
         return refuse(user.id, input, client, new AppError('ACCOUNT_LOCKED', { retryAfterSeconds }));
       }
       if (!user.emailVerifiedAt) return refuse(user.id, input, client, new AppError('EMAIL_NOT_VERIFIED'));
-      const device = input.deviceInfo ?? {};
       return (
         (await twoFactor.challengeIfRequired(user, device, client, 'password')) ??
-        completeSignIn(deps, user, device, client, 'password')
+        completeSignIn(deps, user, device, client, 'password', { failuresBefore: attempt.failuresBefore })
       );
     },
   };

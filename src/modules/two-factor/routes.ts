@@ -38,6 +38,7 @@ export function twoFactorRoutes({ twoFactor, authenticate }: Deps): FastifyPlugi
     app.post(
       '/auth/2fa/verify',
       {
+        config: { rateLimit: { group: '2fa-verify', identifiedBy: ['mfaToken'] } },
         schema: {
           tags: ['Two-factor'],
           summary:

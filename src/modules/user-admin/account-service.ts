@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import type { Actor } from '../../http/authorize.js';
 import type { Clock } from '../../platform/clock.js';
 import type { AuditRepository } from '../audit/repository.js';
+import type { LockoutService } from '../lockout/service.js';
 import type { ClientContext, SessionService } from '../sessions/service.js';
 import { createUserRepository } from '../users/repository.js';
 import type { UserAdminService } from './service.js';
@@ -11,6 +12,7 @@ interface Deps {
   db: Database;
   userAdmin: UserAdminService;
   sessions: SessionService;
+  lockout: LockoutService;
   audit: AuditRepository;
   clock: Clock;
 }
@@ -21,7 +23,7 @@ export interface LockRequest {
 }
 
 /** Administrator actions on an account as a whole: lock, unlock, sign out everywhere. */
-export function createAccountAdminService({ db, userAdmin, sessions, audit, clock }: Deps) {
+export function createAccountAdminService({ db, userAdmin, sessions, lockout, audit, clock }: Deps) {
   const users = createUserRepository(db);
 
   async function loadManagedTarget(actor: Actor, targetUserId: number, permission: string) {
@@ -68,6 +70,8 @@ export function createAccountAdminService({ db, userAdmin, sessions, audit, cloc
         now,
       );
       if (!unlocked) throw new AppError('USER_NOT_FOUND');
+      // Unlock also lifts a brute-force pause: both are "this account may sign in again".
+      await lockout.clear(unlocked.email);
       await audit.insertAuditEvent({
         action: 'user.unlocked',
         actorUserId: actor.userId,

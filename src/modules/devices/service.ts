@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import { AppError } from '../../errors.js';
+import type { Actor } from '../../http/authorize.js';
+import type { Clock } from '../../platform/clock.js';
+import { constantTimeEqual, type Secrets } from '../../platform/secrets.js';
+import type { AuditRepository } from '../audit/repository.js';
+import { createSessionRepository } from '../sessions/repository.js';
+import type { ClientContext, Principal } from '../sessions/service.js';
+import { createDeviceRepository } from './repository.js';
+
+interface Deps {
+  db: Database;
+  secrets: Secrets;
+  audit: AuditRepository;
+  clock: Clock;
+}
+
+export function createDeviceService({ db, secrets, audit, clock }: Deps) {
+  const devices = createDeviceRepository(db);
+  const sessions = createSessionRepository(db);
+  const fingerprintHash = (userId: number, fingerprint: string) =>
+    secrets.mac('device-fingerprint', `${userId}:${fingerprint}`);
+
+  const present = (device: {
+    deviceId: string;
+    reason: string | null;
+    createdByUserId: number | null;
+    createdAt: Date;
+  }) => ({
+    deviceId: device.deviceId,
+    reason: device.reason,
+    createdByUserId: device.createdByUserId,
+    createdAt: device.createdAt.toISOString(),
+  });
+
+  return {
+    isBlocked: (deviceId: string) => devices.isBlacklisted(deviceId),
+
+    /** Refuses a blacklisted device; devices without an id cannot be matched and pass. */
+    async assertAllowed(deviceId: string | null | undefined): Promise<void> {
+      if (deviceId && (await devices.isBlacklisted(deviceId))) throw new AppError('DEVICE_BLOCKED');
+    },
+
+    async list() {
+      return { devices: (await devices.listBlacklisted()).map(present) };
+    },
+
+    /** Blacklists the device and ends its live sessions at once, whoever they belong to. */
+    async block(actor: Actor, input: { deviceId: string; reason?: string | undefined }, client: ClientContext) {
+      const now = clock.now();
+      const device = await devices.upsertBlacklisted({
+        deviceId: input.deviceId,
+        reason: input.reason ?? null,
+        createdByUserId: actor.userId,
+        createdAt: now,
+      });
+      const endedSessions = await sessions.revokeSessionsOfDevice(input.deviceId, now, 'device_blacklisted');
+      await audit.insertAuditEvent({
+        action: 'device.blacklisted',
+        actorUserId: actor.userId,
+        ipAddress: client.ipAddress,
+        details: { deviceId: input.deviceId, reason: input.reason ?? null, endedSessions },
+        createdAt: now,
+      });
+      return { device: present(device), endedSessions };
+    },
+
+    async unblock(actor: Actor, deviceId: string, client: ClientContext) {
+      if (!(await devices.deleteBlacklisted(deviceId))) throw new AppError('DEVICE_NOT_FOUND');
+      await audit.insertAuditEvent({
+        action: 'device.unblacklisted',
+        actorUserId: actor.userId,
+        ipAddress: client.ipAddress,
+        details: { deviceId },
+        createdAt: clock.now(),
+      });
+      return { message: `Device ${deviceId} removed from the blacklist` };
+    },
+
+    /** First call for the session's device saves the fingerprint; later calls compare with it. */
+    async saveOrCompareFingerprint(principal: Principal, fingerprint: string) {
+      const session = await sessions.findSession(principal.sessionId);
+      const deviceKey = session?.deviceId ?? principal.sessionId;
+      const hash = fingerprintHash(principal.userId, fingerprint);
+      const now = clock.now();
+      const saved = await devices.insertFingerprint({
+        id: randomUUID(),
+        userId: principal.userId,
+        deviceKey,
+        fingerprintHash: hash,
+        createdAt: now,
+        lastSeenAt: now,
+      });
+      if (saved) return { saved: true };
+      const known = await devices.findFingerprint(principal.userId, deviceKey);
+      return { saved: false, match: known !== null && constantTimeEqual(known.fingerprintHash, hash) };
+    },
+
+    /**
+     * At sign-in: whether the fingerprint is new for this user (only when the
+     * user has known devices), and remember it for the new session's device.
+     */
+    async checkSignInFingerprint(userId: number, fingerprint: string, deviceKey: string): Promise<boolean> {
+      const hash = fingerprintHash(userId, fingerprint);
+      const known = await devices.listFingerprintHashes(userId);
+      const now = clock.now();
+      await devices.insertFingerprint({
+        id: randomUUID(),
+        userId,
+        deviceKey,
+        fingerprintHash: hash,
+        createdAt: now,
+        lastSeenAt: now,
+      });
+      return known.length > 0 && !known.includes(hash);
+    },
+  };
+}
+
+export type DeviceService = ReturnType<typeof createDeviceService>;
