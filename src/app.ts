@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from './compose.js';
 import { registerFeatures } from './features.js';
+import { registerApiReference } from './http/api-reference.js';
 import { registerErrorHandling } from './http/error-handler.js';
+import { registerMetricsRoute, registerRequestObservability } from './http/observability.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
@@ -33,6 +35,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     bodyLimit: bodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // One line per request instead, written by registerRequestObservability.
+    disableRequestLogging: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON only: a text body would otherwise reach validation as a string (400) instead of 415.
@@ -43,15 +47,20 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);
   app.addHook('onRoute', (route) => {
+    // Hidden routes (the reference page and its assets, /openapi.json) are not part of the API.
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url });
   });
   registerValidation(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  registerRequestObservability(app, platform.metrics);
   registerRateLimits(app, platform.rateLimits, platform.secrets);
+  if (config.metrics.token && !config.metrics.port) registerMetricsRoute(app, platform.metrics, config.metrics.token);
   app.addHook('onClose', () => platform.rateLimits.close());
 
+  await registerApiReference(app);
   await registerFeatures(app, platform);
 
   return app as unknown as FastifyInstance;

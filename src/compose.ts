@@ -6,6 +6,7 @@ import { createAccessTokens } from './platform/access-tokens.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createGeoIp } from './platform/geoip.js';
 import { createConsoleTransport, createSmtpTransport, type MessageTransport } from './platform/mail-transport.js';
+import { createMetrics, registerStateGauges } from './platform/metrics.js';
 import { createOutbox } from './platform/outbox.js';
 import { type Argon2Parameters, createPasswordHasher, createPasswordPolicy } from './platform/password.js';
 import { createSecrets } from './platform/secrets.js';
@@ -59,6 +60,7 @@ export async function composePlatform(
       ? createSmtpTransport(config.smtpUrl, config.mailFrom)
       : createConsoleTransport());
   const smsTransport = overrides.smsTransport ?? createSmsTransport(config, appSecret);
+  const metrics = createMetrics();
   const outbox = createOutbox({
     db: database.db,
     transports: { email: emailTransport, sms: smsTransport },
@@ -66,7 +68,9 @@ export async function composePlatform(
     logger,
     pollIntervalMs: config.outboxPollIntervalMs,
     maxAttempts: config.outboxMaxAttempts,
+    metrics,
   });
+  registerStateGauges(metrics, { outboxBacklog: () => outbox.backlog(), poolStats: database.poolStats });
   return {
     config,
     database,
@@ -77,6 +81,7 @@ export async function composePlatform(
     accessTokens,
     outbox,
     emailTransport,
+    metrics,
     geoIp: createGeoIp(config.geoipDb),
     rateLimits: createRateLimitStore(config, database),
     hasher: await createPasswordHasher(overrides.argon2),

@@ -51,6 +51,8 @@ const EnvironmentSchema = Type.Object({
   RATE_LIMIT_PER_IP: Type.Optional(positiveInteger),
   RATE_LIMIT_PER_IDENTIFIER: Type.Optional(positiveInteger),
   RATE_LIMIT_WINDOW: Type.Optional(duration),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(positiveInteger),
   OUTBOX_POLL_INTERVAL: Type.Optional(duration),
   OUTBOX_MAX_ATTEMPTS: Type.Optional(positiveInteger),
   MIGRATE_ON_START: Type.Optional(flag),
@@ -102,6 +104,8 @@ export interface Config {
   readonly lockoutDurationSeconds: number;
   /** Requests per window to the sensitive public endpoints, per client IP and per identifier. */
   readonly rateLimit: { readonly perIp: number; readonly perIdentifier: number; readonly windowSeconds: number };
+  /** /metrics is served only with a bearer token, or only on its own port; neither set means no /metrics. */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
   readonly outboxPollIntervalMs: number;
   readonly outboxMaxAttempts: number;
   readonly migrateOnStart: boolean;
@@ -210,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       perIdentifier: Number(e.RATE_LIMIT_PER_IDENTIFIER ?? '20'),
       windowSeconds: seconds(e.RATE_LIMIT_WINDOW ?? '1m'),
     },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT ? Number(e.METRICS_PORT) : undefined },
     outboxPollIntervalMs: parseDurationMs(e.OUTBOX_POLL_INTERVAL ?? '1s'),
     outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS ?? '8'),
     migrateOnStart: (e.MIGRATE_ON_START ?? 'true') === 'true' || e.MIGRATE_ON_START === '1',

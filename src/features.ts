@@ -41,7 +41,8 @@ import { createUserService } from './modules/users/service.js';
  * depends on what.
  */
 export async function registerFeatures(app: FastifyInstance, platform: Platform): Promise<void> {
-  const { config, db, database, clock, accessTokens, outbox, hasher, passwordPolicy, secrets, geoIp } = platform;
+  const { config, db, database, clock, accessTokens, outbox, hasher, passwordPolicy, secrets, geoIp, metrics } =
+    platform;
 
   const audit = createAuditRepository(db);
   const roles = createRoleRepository(db);
@@ -57,9 +58,9 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform)
   });
   const authenticate = createAuthenticate(sessions);
   const authorization = createAuthorization(roles);
-  const codes = createOneTimeCodeService({ db, secrets, clock, config });
-  const lockout = createLockoutService({ db, secrets, outbox, audit, clock, config });
-  const signInDeps = { sessions, devices, geoIp, outbox, roles, loginHistory, audit, clock, config };
+  const codes = createOneTimeCodeService({ db, secrets, clock, metrics, config });
+  const lockout = createLockoutService({ db, secrets, outbox, metrics, audit, clock, config });
+  const signInDeps = { sessions, devices, geoIp, outbox, metrics, roles, loginHistory, audit, clock, config };
   const twoFactor = createTwoFactorService({ ...signInDeps, db, hasher, secrets, codes });
   const registration = createRegistrationService({ ...signInDeps, db, hasher, passwordPolicy, codes, twoFactor });
   const users = createUserService({ db, audit, clock });

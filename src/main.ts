@@ -1,7 +1,9 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
-import { composePlatform } from './compose.js';
+import { composePlatform, type Platform } from './compose.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
+import { registerMetricsRoute } from './http/observability.js';
 import { createSuperAdmin } from './modules/users/super-admin.js';
 import { resolveAppSecret } from './platform/app-secret.js';
 import { createLogger } from './platform/logger.js';
@@ -28,6 +30,7 @@ async function start(config: Config): Promise<void> {
     await database.close();
   });
   await app.listen({ port: config.port, host: config.host });
+  const metricsServer = config.metrics.port ? await serveMetrics(platform, config.metrics.port) : null;
   platform.outbox.start();
   logger.info(
     { database: database.kind, mail: config.mailTransport, url: `http://${config.host}:${config.port}` },
@@ -40,11 +43,21 @@ async function start(config: Config): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), shutdownGraceMs).unref();
+    // Stops accepting, lets in-flight requests finish, then runs the onClose hooks (outbox, database).
+    await metricsServer?.close();
     await app.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** /metrics on its own port (METRICS_PORT), for a scraper on a private network. */
+async function serveMetrics(platform: Platform, port: number) {
+  const server = Fastify({ loggerInstance: platform.logger as FastifyBaseLogger, disableRequestLogging: true });
+  registerMetricsRoute(server, platform.metrics, platform.config.metrics.token);
+  await server.listen({ port, host: platform.config.host });
+  return server;
 }
 
 try {

@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { outboxMessages } from '../db/schema.js';
 import { createLogger } from './logger.js';
 import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
+import { createMetrics } from './metrics.js';
 import { createOutbox, retryDelaySeconds } from './outbox.js';
 
 let database: DatabaseHandle;
@@ -42,6 +43,7 @@ function outboxWith(transport: MessageTransport, clock = createTestClock(), maxA
     logger: createLogger('silent'),
     pollIntervalMs: 60_000,
     maxAttempts,
+    metrics: createMetrics(),
   });
   return { outbox, clock };
 }

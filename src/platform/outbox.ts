@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { outboxMessages } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
+import type { Metrics } from './metrics.js';
 
 export type Channel = 'email' | 'sms';
 
@@ -14,6 +15,7 @@ export interface OutboxOptions {
   logger: FastifyBaseLogger;
   pollIntervalMs: number;
   maxAttempts: number;
+  metrics: Metrics;
 }
 
 const batchSize = 20;
@@ -29,7 +31,7 @@ export function retryDelaySeconds(attempts: number): number {
  * so a slow or failing mail server neither slows requests nor loses mail.
  * Several instances drain one table safely: claims use FOR UPDATE SKIP LOCKED.
  */
-export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts }: OutboxOptions) {
+export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts, metrics }: OutboxOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = true;
@@ -81,8 +83,10 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
       await transport.send({ to: message.recipient, subject: message.subject, text: message.body });
       // Delivered messages may hold codes or links: nothing is kept once they are out.
       await db.delete(outboxMessages).where(eq(outboxMessages.id, message.id));
+      metrics.outboxDeliveries.inc({ channel: message.channel, result: 'sent' });
     } catch (error) {
       const giveUp = message.attempts >= maxAttempts;
+      metrics.outboxDeliveries.inc({ channel: message.channel, result: giveUp ? 'failed' : 'retry' });
       const now = clock.now();
       logger.warn({ messageId: message.id, attempts: message.attempts, giveUp, err: error }, 'outbox delivery failed');
       await db
@@ -146,6 +150,13 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
       if (!stopped) schedule(0);
     },
     drain,
+    async backlog(): Promise<number> {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(outboxMessages)
+        .where(isNull(outboxMessages.failedAt));
+      return row?.count ?? 0;
+    },
     start() {
       stopped = false;
       schedule(0);

@@ -26,7 +26,7 @@ export function healthRoutes({ ping, accessTokens }: Deps): FastifyPluginAsyncTy
         schema: {
           tags: ['Operations'],
           summary: 'Liveness: the process answers',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(500) },
         },
       },
       async () => ({ status: 'ok' as const }),
@@ -57,7 +57,7 @@ export function healthRoutes({ ping, accessTokens }: Deps): FastifyPluginAsyncTy
         schema: {
           tags: ['Operations'],
           summary: 'Public keys that verify access tokens (EdDSA, by kid)',
-          response: { 200: Type.Object({ keys: Type.Array(JwkSchema) }) },
+          response: { 200: Type.Object({ keys: Type.Array(JwkSchema) }), ...errorResponses(500) },
         },
       },
       async (_request, reply) => {

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
+import type { Metrics } from '../../platform/metrics.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { Secrets } from '../../platform/secrets.js';
 import type { AuditRepository } from '../audit/repository.js';
@@ -13,6 +14,7 @@ interface Deps {
   db: Database;
   secrets: Secrets;
   outbox: Outbox;
+  metrics: Metrics;
   audit: AuditRepository;
   clock: Clock;
   config: Pick<Config, 'lockoutThreshold' | 'lockoutDurationSeconds' | 'publicUrl'>;
@@ -26,7 +28,7 @@ const maxLockSeconds = 24 * 3600;
  * as long. Keyed by a MAC of the normalized email, so an address without an
  * account locks exactly like one with.
  */
-export function createLockoutService({ db, secrets, outbox, audit, clock, config }: Deps) {
+export function createLockoutService({ db, secrets, outbox, metrics, audit, clock, config }: Deps) {
   const repo = createLockoutRepository(db);
   const keyOf = (email: string) => secrets.mac('login-throttle', normalizeEmail(email));
 
@@ -61,7 +63,9 @@ export function createLockoutService({ db, secrets, outbox, audit, clock, config
         maxLockSeconds,
         now,
       );
-      if (!until || !user) return;
+      if (!until) return;
+      metrics.lockouts.inc();
+      if (!user) return;
       await audit.insertAuditEvent({
         action: 'login.locked_out',
         targetUserId: user.id,

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
+import type { Metrics } from '../../platform/metrics.js';
 import type { Secrets } from '../../platform/secrets.js';
 import { createOneTimeCodeRepository } from './repository.js';
 
@@ -20,10 +21,11 @@ interface Deps {
   db: Database;
   secrets: Secrets;
   clock: Clock;
+  metrics: Metrics;
   config: Pick<Config, 'otpTtlSeconds' | 'otpMaxAttempts' | 'otpResendCooldownSeconds' | 'otpHourlyLimit'>;
 }
 
-export function createOneTimeCodeService({ db, secrets, clock, config }: Deps) {
+export function createOneTimeCodeService({ db, secrets, clock, metrics, config }: Deps) {
   const repo = createOneTimeCodeRepository(db);
   // The MAC binds the code to its user, purpose and channel: a code sent to
   // verify a phone can never sign anyone in, even if a query were wrong.
@@ -64,6 +66,7 @@ export function createOneTimeCodeService({ db, secrets, clock, config }: Deps) {
         createdAt: now,
         expiresAt: addSeconds(now, config.otpTtlSeconds),
       });
+      metrics.codesSent.inc({ channel: target.channel, purpose: target.purpose });
       return code;
     },
 

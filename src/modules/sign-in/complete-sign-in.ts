@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
 import type { GeoIp } from '../../platform/geoip.js';
+import type { Metrics } from '../../platform/metrics.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { AuditRepository } from '../audit/repository.js';
 import type { DeviceService } from '../devices/service.js';
@@ -16,6 +17,7 @@ export interface SignInDeps {
   devices: DeviceService;
   geoIp: GeoIp;
   outbox: Outbox;
+  metrics: Metrics;
   roles: RoleRepository;
   loginHistory: LoginHistoryRepository;
   audit: AuditRepository;
@@ -84,6 +86,7 @@ export async function completeSignIn(
       failuresBeforeSuccessEmail(user.email, context.failuresBefore ?? 0, now, client.ipAddress),
     );
   }
+  deps.metrics.signIns.inc({ method, result: 'success', reason: '' });
   const roles = await deps.roles.findRoleNames(user.id);
   return {
     user: presentUser(user, roles),
@@ -95,13 +98,14 @@ export async function completeSignIn(
 
 /** Failed attempts are history too: the user sees them, the audit trail keeps them. */
 export async function recordFailedSignIn(
-  deps: Pick<SignInDeps, 'loginHistory' | 'audit' | 'clock'>,
+  deps: Pick<SignInDeps, 'loginHistory' | 'audit' | 'clock' | 'metrics'>,
   userId: number | null,
   device: DeviceInfo,
   client: ClientContext,
   method: LoginMethod,
   reason: string,
 ) {
+  deps.metrics.signIns.inc({ method, result: 'failure', reason });
   const now = deps.clock.now();
   await deps.loginHistory.insertLoginEvent({
     userId,
