@@ -83,7 +83,7 @@ export async function composePlatform(
     emailTransport,
     metrics,
     geoIp: createGeoIp(config.geoipDb),
-    rateLimits: createRateLimitStore(config, database),
+    rateLimits: await createRateLimitStore(config, database),
     hasher: await createPasswordHasher(overrides.argon2),
     passwordPolicy: createPasswordPolicy(),
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import {
@@ -16,7 +17,7 @@ import type { Secrets } from '../platform/secrets.js';
 /** A route opts in by naming its group; aliases share a group, so they share a budget. */
 export interface RateLimitRule {
   group: string;
-  /** Body fields that name who the request is about; the first one present counts. */
+  /** Body fields that name who the request is about; each one present is counted. */
   identifiedBy?: Array<'email' | 'phoneNumber' | 'mfaToken'>;
 }
 
@@ -38,14 +39,22 @@ export interface RateLimitStore {
  * else PostgreSQL; the embedded database has one instance, so memory will do.
  * A store outage falls back to per-instance memory rather than failing open.
  */
-export function createRateLimitStore(config: Config, database: DatabaseHandle): RateLimitStore {
+export async function createRateLimitStore(config: Config, database: DatabaseHandle): Promise<RateLimitStore> {
   const { perIp, perIdentifier, windowSeconds } = config.rateLimit;
   const limits = (points: number, keyPrefix: string) => ({ points, duration: windowSeconds, keyPrefix });
   const insurance = (points: number, keyPrefix: string) => new RateLimiterMemory(limits(points, keyPrefix));
 
   if (config.redisUrl) {
-    const client = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const client = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
     client.on('error', () => {});
+    // Connected before the first request: until then every instance would count alone.
+    await client.connect().catch((error: Error) => {
+      throw new Error(`REDIS_URL: cannot connect (${error.message})`);
+    });
     const make = (points: number, prefix: string) =>
       new RateLimiterRedis({
         ...limits(points, prefix),
@@ -84,13 +93,24 @@ export function createRateLimitStore(config: Config, database: DatabaseHandle): 
   };
 }
 
-function identifierOf(request: FastifyRequest, fields: RateLimitRule['identifiedBy']): string | null {
+/** Every identifier present: counting only the first would let a decoy field shield the real target. */
+function identifiersOf(request: FastifyRequest, fields: RateLimitRule['identifiedBy']): string[] {
   const body = request.body as Record<string, unknown> | null | undefined;
-  for (const field of fields ?? []) {
+  return (fields ?? []).flatMap((field) => {
     const value = body?.[field];
-    if (typeof value === 'string') return `${field}:${value.trim().toLowerCase()}`;
-  }
-  return null;
+    return typeof value === 'string' ? [`${field}:${value.trim().toLowerCase()}`] : [];
+  });
+}
+
+/** IPv6 clients get a /64 each (what one subscriber usually holds); IPv4 clients one address. */
+export function clientKey(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  if (groups.some((group) => group.includes('.'))) return ip; // IPv4-mapped: keep as is
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 async function consume(limiter: RateLimiterAbstract, key: string): Promise<number | null> {
@@ -112,10 +132,11 @@ export function registerRateLimits(app: FastifyInstance, store: RateLimitStore, 
   app.addHook('preHandler', async (request, reply) => {
     const rule = request.routeOptions.config.rateLimit;
     if (!rule) return;
-    const identifier = identifierOf(request, rule.identifiedBy);
     const waits = await Promise.all([
-      consume(store.perIp, `${rule.group}:${request.ip}`),
-      identifier ? consume(store.perIdentifier, `${rule.group}:${secrets.mac('rate-limit', identifier)}`) : null,
+      consume(store.perIp, `${rule.group}:${clientKey(request.ip)}`),
+      ...identifiersOf(request, rule.identifiedBy).map((identifier) =>
+        consume(store.perIdentifier, `${rule.group}:${secrets.mac('rate-limit', identifier)}`),
+      ),
     ]);
     const retryAfterSeconds = Math.max(...waits.map((wait) => wait ?? 0));
     if (retryAfterSeconds > 0) {

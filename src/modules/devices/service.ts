@@ -49,13 +49,19 @@ export function createDeviceService({ db, secrets, audit, clock }: Deps) {
     /** Blacklists the device and ends its live sessions at once, whoever they belong to. */
     async block(actor: Actor, input: { deviceId: string; reason?: string | undefined }, client: ClientContext) {
       const now = clock.now();
-      const device = await devices.upsertBlacklisted({
-        deviceId: input.deviceId,
-        reason: input.reason ?? null,
-        createdByUserId: actor.userId,
-        createdAt: now,
+      const { device, endedSessions } = await db.transaction(async (tx) => {
+        const txSessions = createSessionRepository(tx as unknown as Database);
+        // The sign-in path takes the same lock, so no session can start between these two steps.
+        await txSessions.lockDevice(input.deviceId);
+        const listed = await createDeviceRepository(tx as unknown as Database).upsertBlacklisted({
+          deviceId: input.deviceId,
+          reason: input.reason ?? null,
+          createdByUserId: actor.userId,
+          createdAt: now,
+        });
+        const ended = await txSessions.revokeSessionsOfDevice(input.deviceId, now, 'device_blacklisted');
+        return { device: listed, endedSessions: ended };
       });
-      const endedSessions = await sessions.revokeSessionsOfDevice(input.deviceId, now, 'device_blacklisted');
       await audit.insertAuditEvent({
         action: 'device.blacklisted',
         actorUserId: actor.userId,
@@ -105,14 +111,11 @@ export function createDeviceService({ db, secrets, audit, clock }: Deps) {
       const hash = fingerprintHash(userId, fingerprint);
       const known = await devices.listFingerprintHashes(userId);
       const now = clock.now();
-      await devices.insertFingerprint({
-        id: randomUUID(),
-        userId,
-        deviceKey,
-        fingerprintHash: hash,
-        createdAt: now,
-        lastSeenAt: now,
-      });
+      const row = { userId, fingerprintHash: hash, createdAt: now, lastSeenAt: now };
+      // The device's first fingerprint (what /auth/fingerprint compares with)...
+      await devices.insertFingerprint({ ...row, id: randomUUID(), deviceKey });
+      // ...and, whatever the device id, the fingerprint itself is known from now on.
+      await devices.insertFingerprint({ ...row, id: randomUUID(), deviceKey: `seen:${hash}` });
       return known.length > 0 && !known.includes(hash);
     },
   };

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { refreshTokens, sessions, users } from '../../db/schema.js';
+import { blacklistedDevices, refreshTokens, sessions, users } from '../../db/schema.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -16,6 +16,7 @@ export interface LiveSession {
 
 // First key of the two-key advisory lock; the second is the user id.
 const sessionLockNamespace = 7_411_005;
+const deviceLockNamespace = 7_411_006;
 
 const live = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
@@ -36,6 +37,19 @@ export function createSessionRepository(db: Database) {
      */
     async lockUserSessions(userId: number): Promise<void> {
       await db.execute(sql`select pg_advisory_xact_lock(${sessionLockNamespace}, ${userId})`);
+    },
+
+    /** Serializes sign-ins on a device with its blacklisting, until the transaction ends. */
+    async lockDevice(deviceId: string): Promise<void> {
+      await db.execute(sql`select pg_advisory_xact_lock(${deviceLockNamespace}, hashtext(${deviceId}))`);
+    },
+
+    async isDeviceBlacklisted(deviceId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ deviceId: blacklistedDevices.deviceId })
+        .from(blacklistedDevices)
+        .where(eq(blacklistedDevices.deviceId, deviceId));
+      return row !== undefined;
     },
 
     /** One session per device: signing in again on a device replaces its earlier session. */

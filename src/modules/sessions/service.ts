@@ -117,6 +117,9 @@ export function createSessionService({ db, accessTokens, isDeviceBlocked, audit,
         const txRepo = createSessionRepository(tx as unknown as Database);
         if (device.deviceId) {
           await txRepo.lockUserSessions(userId);
+          // Same lock as blacklisting: a sign-in cannot slip a session past a concurrent block.
+          await txRepo.lockDevice(device.deviceId);
+          if (await txRepo.isDeviceBlacklisted(device.deviceId)) throw new AppError('DEVICE_BLOCKED');
           await txRepo.revokeDeviceSessions(userId, device.deviceId, now);
         }
         await txRepo.insertSession({
@@ -154,6 +157,8 @@ export function createSessionService({ db, accessTokens, isDeviceBlocked, audit,
     async rotateRefreshToken(refreshToken: string, client: ClientContext) {
       const now = clock.now();
       const token = await repo.findRefreshTokenByHash(sha256Hex(refreshToken));
+      // Before the session checks: blacklisting ends the session too, and the client must learn why.
+      if (token?.deviceId && (await isDeviceBlocked(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
       if (
         !token ||
         token.revokedAt ||
@@ -164,7 +169,6 @@ export function createSessionService({ db, accessTokens, isDeviceBlocked, audit,
       ) {
         throw new AppError('REFRESH_TOKEN_INVALID');
       }
-      if (token.deviceId && (await isDeviceBlocked(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
       const session = { id: token.sessionId, userId: token.userId, expiresAt: token.sessionExpiresAt };
       const newRefreshToken = await db.transaction(async (tx) => {
         const txRepo = createSessionRepository(tx as unknown as Database);
