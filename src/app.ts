@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Platform } from './compose.js';
 import { registerFeatures } from './features.js';
 import { registerApiReference } from './http/api-reference.js';
@@ -36,7 +36,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     // One line per request instead, written by registerRequestObservability.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON only: a text body would otherwise reach validation as a string (400) instead of 415.

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { buildApp } from './app.js';
 import { composePlatform, type Platform } from './compose.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -29,6 +29,13 @@ async function start(config: Config): Promise<void> {
     platform.emailTransport.close?.();
     await database.close();
   });
+  // While draining, every response closes its connection: a busy keep-alive connection would
+  // otherwise outlive server.close() and hold the shutdown until the grace timer kills it.
+  let draining = false;
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
   await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metrics.port ? await serveMetrics(platform, config.metrics.port) : null;
   platform.outbox.start();
@@ -41,6 +48,7 @@ async function start(config: Config): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
+    draining = true;
     logger.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), shutdownGraceMs).unref();
     // Stops accepting, lets in-flight requests finish, then runs the onClose hooks (outbox, database).
@@ -54,7 +62,10 @@ async function start(config: Config): Promise<void> {
 
 /** /metrics on its own port (METRICS_PORT), for a scraper on a private network. */
 async function serveMetrics(platform: Platform, port: number) {
-  const server = Fastify({ loggerInstance: platform.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const server = Fastify({
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   registerMetricsRoute(server, platform.metrics, platform.config.metrics.token);
   await server.listen({ port, host: platform.config.host });
   return server;
