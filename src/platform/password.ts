@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
@@ -27,19 +28,40 @@ export async function createPasswordHasher(parameters: Argon2Parameters = produc
   // A real hash of a random string, so a decoy verify costs exactly what a real one does.
   const decoyHash = await hash(crypto.randomUUID(), options);
 
+  // At most one hash per core at a time: more would not finish sooner, but would fill the
+  // libuv pool the token checks also use and starve the event loop (measured in bench/).
+  const limit = createLimiter(availableParallelism());
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => limit(() => hash(password, options)),
     async verify(passwordHash, password) {
       try {
-        return await verify(passwordHash, password);
+        return await limit(() => verify(passwordHash, password));
       } catch {
         return false;
       }
     },
     needsRehash: (passwordHash) => !passwordHash.startsWith(prefix),
     async decoyVerify(password) {
-      await verify(decoyHash, password).catch(() => false);
+      await limit(() => verify(decoyHash, password)).catch(() => false);
     },
+  };
+}
+
+/** Runs at most `concurrency` tasks at once, the rest in arrival order. */
+function createLimiter(concurrency: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async function limit<T>(task: () => Promise<T>): Promise<T> {
+    if (running < concurrency) running += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next waiter, so the count never overshoots.
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
   };
 }
 
