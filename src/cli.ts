@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
+import { loadConfigFromProcess } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createSuperAdmin } from './modules/users/super-admin.js';
 import { systemClock } from './platform/clock.js';
@@ -9,7 +9,7 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   migrate: {
     summary: 'Apply pending database migrations (the server also does this at start-up)',
     async run() {
-      const config = loadConfig(process.env);
+      const config = loadConfigFromProcess();
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         await database.migrate();
@@ -24,7 +24,7 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
     async run(args) {
       const { values } = parseArgs({ args, options: { email: { type: 'string' }, password: { type: 'string' } } });
       if (!values.email || !values.password) throw new Error('usage: create-super-admin --email E --password P');
-      const config = loadConfig(process.env);
+      const config = loadConfigFromProcess();
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         await database.migrate();

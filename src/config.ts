@@ -145,6 +145,11 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return entries.join(',');
 }
 
+/** The process's own environment: the one place outside tests that reads it. */
+export function loadConfigFromProcess(): Config {
+  return loadConfig(process.env);
+}
+
 /** Reads the environment once; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { buildApp } from './app.js';
 import { composePlatform, type Platform } from './compose.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDatabase } from './db/database.js';
 import { registerMetricsRoute } from './http/observability.js';
 import { createSuperAdmin } from './modules/users/super-admin.js';
@@ -72,7 +72,7 @@ async function serveMetrics(platform: Platform, port: number) {
 }
 
 try {
-  await start(loadConfig(process.env));
+  await start(loadConfigFromProcess());
 } catch (error) {
   // A configuration mistake is one readable line, not a stack trace.
   if (error instanceof ConfigError || (error as Error)?.name === 'SuperAdminError') {
