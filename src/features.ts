@@ -51,7 +51,6 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform)
   const sessions = createSessionService({
     db,
     accessTokens,
-    isDeviceBlocked: devices.isBlocked,
     audit,
     clock,
     config,

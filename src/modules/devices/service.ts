@@ -35,8 +35,6 @@ export function createDeviceService({ db, secrets, audit, clock }: Deps) {
   });
 
   return {
-    isBlocked: (deviceId: string) => devices.isBlacklisted(deviceId),
-
     /** Refuses a blacklisted device; devices without an id cannot be matched and pass. */
     async assertAllowed(deviceId: string | null | undefined): Promise<void> {
       if (deviceId && (await devices.isBlacklisted(deviceId))) throw new AppError('DEVICE_BLOCKED');

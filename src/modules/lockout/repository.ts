@@ -1,8 +1,7 @@
 import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { loginThrottles } from '../../db/schema.js';
-
-const iso = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
+import { timestamptz } from '../../db/sql.js';
 
 // A run of failures older than this no longer counts toward a lockout.
 const failureMemorySeconds = 24 * 3600;
@@ -15,7 +14,7 @@ export function createLockoutRepository(db: Database) {
      */
     async reserveAttempt(key: string, threshold: number, now: Date): Promise<number | null> {
       const stale = new Date(now.getTime() - failureMemorySeconds * 1000);
-      const fresh = sql`(coalesce(${loginThrottles.lockedUntil} <= ${iso(now)}, false) or ${loginThrottles.updatedAt} <= ${iso(stale)})`;
+      const fresh = sql`(coalesce(${loginThrottles.lockedUntil} <= ${timestamptz(now)}, false) or ${loginThrottles.updatedAt} <= ${timestamptz(stale)})`;
       const rows = await db
         .insert(loginThrottles)
         .values({ key, failures: 1, updatedAt: now })
@@ -26,7 +25,7 @@ export function createLockoutRepository(db: Database) {
             lockedUntil: sql`case when ${fresh} then null else ${loginThrottles.lockedUntil} end`,
             updatedAt: now,
           },
-          setWhere: sql`(${loginThrottles.lockedUntil} is null or ${loginThrottles.lockedUntil} <= ${iso(now)})
+          setWhere: sql`(${loginThrottles.lockedUntil} is null or ${loginThrottles.lockedUntil} <= ${timestamptz(now)})
             and (${loginThrottles.failures} < ${threshold} or ${fresh})`,
         })
         .returning({ failures: loginThrottles.failures });
@@ -39,7 +38,7 @@ export function createLockoutRepository(db: Database) {
       const [row] = await db
         .update(loginThrottles)
         .set({
-          lockedUntil: sql`${iso(now)} + make_interval(secs => ${lengthSeconds})`,
+          lockedUntil: sql`${timestamptz(now)} + make_interval(secs => ${lengthSeconds})`,
           lockouts: sql`${loginThrottles.lockouts} + 1`,
           failures: 0,
           updatedAt: now,

@@ -1,11 +1,10 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { oneTimeCodes, sendThrottles } from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type NewOneTimeCode = typeof oneTimeCodes.$inferInsert;
 export type OneTimeCodeRow = typeof oneTimeCodes.$inferSelect;
-
-const iso = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
 export function createOneTimeCodeRepository(db: Database) {
   const open = (userId: number, purpose: string) =>
@@ -41,14 +40,14 @@ export function createOneTimeCodeRepository(db: Database) {
         .update(oneTimeCodes)
         .set({
           attempts: sql`${oneTimeCodes.attempts} + 1`,
-          consumedAt: sql`case when ${oneTimeCodes.codeHash} = ${codeHash} then ${iso(now)} else null end`,
+          consumedAt: sql`case when ${oneTimeCodes.codeHash} = ${codeHash} then ${timestamptz(now)} else null end`,
         })
         .where(
           and(
             inArray(oneTimeCodes.id, latest),
             isNull(oneTimeCodes.consumedAt),
             sql`${oneTimeCodes.attempts} < ${oneTimeCodes.maxAttempts}`,
-            sql`${oneTimeCodes.expiresAt} > ${iso(now)}`,
+            sql`${oneTimeCodes.expiresAt} > ${timestamptz(now)}`,
           ),
         )
         .returning({ consumedAt: oneTimeCodes.consumedAt });
@@ -73,18 +72,18 @@ export function createOneTimeCodeRepository(db: Database) {
     async reserveSend(key: string, now: Date, cooldownSeconds: number, hourlyLimit: number): Promise<boolean> {
       const windowStart = new Date(now.getTime() - 3_600_000);
       const cooldownStart = new Date(now.getTime() - cooldownSeconds * 1000);
-      const windowOver = sql`${sendThrottles.windowStartedAt} <= ${iso(windowStart)}`;
+      const windowOver = sql`${sendThrottles.windowStartedAt} <= ${timestamptz(windowStart)}`;
       const rows = await db
         .insert(sendThrottles)
         .values({ key, windowStartedAt: now, sentInWindow: 1, lastSentAt: now })
         .onConflictDoUpdate({
           target: sendThrottles.key,
           set: {
-            windowStartedAt: sql`case when ${windowOver} then ${iso(now)} else ${sendThrottles.windowStartedAt} end`,
+            windowStartedAt: sql`case when ${windowOver} then ${timestamptz(now)} else ${sendThrottles.windowStartedAt} end`,
             sentInWindow: sql`case when ${windowOver} then 1 else ${sendThrottles.sentInWindow} + 1 end`,
             lastSentAt: now,
           },
-          setWhere: sql`${sendThrottles.lastSentAt} <= ${iso(cooldownStart)} and (${windowOver} or ${sendThrottles.sentInWindow} < ${hourlyLimit})`,
+          setWhere: sql`${sendThrottles.lastSentAt} <= ${timestamptz(cooldownStart)} and (${windowOver} or ${sendThrottles.sentInWindow} < ${hourlyLimit})`,
         })
         .returning({ key: sendThrottles.key });
       return rows.length === 1;

@@ -25,6 +25,14 @@ interface Deps {
   config: Pick<Config, 'otpTtlSeconds' | 'otpMaxAttempts' | 'otpResendCooldownSeconds' | 'otpHourlyLimit'>;
 }
 
+/**
+ * Six digits from the CSPRNG. Also the decoy that anti-enumeration answers
+ * carry in development: the same shape, matching no stored code.
+ */
+export function generateCode(): string {
+  return randomInt(0, 1_000_000).toString().padStart(6, '0');
+}
+
 export function createOneTimeCodeService({ db, secrets, clock, metrics, config }: Deps) {
   const repo = createOneTimeCodeRepository(db);
   // The MAC binds the code to its user, purpose and channel: a code sent to
@@ -55,7 +63,7 @@ export function createOneTimeCodeService({ db, secrets, clock, metrics, config }
 
     /** Creates a fresh 6-digit code, voiding the previous one; returns it for delivery. */
     async issueCode(target: CodeTarget, destination: string): Promise<string> {
-      const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+      const code = generateCode();
       const now = clock.now();
       await repo.replaceCode({
         id: randomUUID(),

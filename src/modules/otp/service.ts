@@ -1,10 +1,9 @@
-import { randomInt } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 import type { Outbox } from '../../platform/outbox.js';
-import type { CodeChannel, OneTimeCodeService } from '../one-time-codes/service.js';
+import { type CodeChannel, generateCode, type OneTimeCodeService } from '../one-time-codes/service.js';
 import { verificationCodeEmail } from '../registration/emails.js';
 import type { RegistrationService } from '../registration/service.js';
 import type { ClientContext, DeviceInfo, Principal } from '../sessions/service.js';
@@ -42,7 +41,6 @@ export function createOtpService(deps: Deps) {
   const { db, codes, outbox, registration, twoFactor, roles, clock, config } = deps;
   const users = createUserRepository(db);
   const answer = (code: string) => (config.exposeOtp ? { message: sentMessage, otp: code } : { message: sentMessage });
-  const decoyCode = () => randomInt(0, 1_000_000).toString().padStart(6, '0');
 
   /** Where a sign-in code goes, and whose account it opens: verified destinations only. */
   async function loginTarget(target: OtpTarget): Promise<{ destination: string; user: UserRow | null }> {
@@ -87,7 +85,7 @@ export function createOtpService(deps: Deps) {
       const { destination, user } = await loginTarget(target);
       // Counted per destination before looking at accounts: the same 429 for everyone.
       await codes.reserveSend(target.channel, destination);
-      if (!user) return answer(decoyCode());
+      if (!user) return answer(generateCode());
       const code = await codes.issueCode({ userId: user.id, purpose: 'login', channel: target.channel }, destination);
       await outbox.enqueue(
         target.channel,

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { blacklistedDevices, refreshTokens, sessions, users } from '../../db/schema.js';
+import { refreshTokens, sessions, users } from '../../db/schema.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -42,14 +42,6 @@ export function createSessionRepository(db: Database) {
     /** Serializes sign-ins on a device with its blacklisting, until the transaction ends. */
     async lockDevice(deviceId: string): Promise<void> {
       await db.execute(sql`select pg_advisory_xact_lock(${deviceLockNamespace}, hashtext(${deviceId}))`);
-    },
-
-    async isDeviceBlacklisted(deviceId: string): Promise<boolean> {
-      const [row] = await db
-        .select({ deviceId: blacklistedDevices.deviceId })
-        .from(blacklistedDevices)
-        .where(eq(blacklistedDevices.deviceId, deviceId));
-      return row !== undefined;
     },
 
     /** One session per device: signing in again on a device replaces its earlier session. */

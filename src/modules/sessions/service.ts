@@ -6,6 +6,7 @@ import type { AccessTokens } from '../../platform/access-tokens.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
 import type { AuditRepository } from '../audit/repository.js';
+import { createDeviceRepository } from '../devices/repository.js';
 import { createSessionRepository, type SessionRow } from './repository.js';
 
 export interface DeviceInfo {
@@ -43,8 +44,6 @@ export interface Principal {
 interface Deps {
   db: Database;
   accessTokens: AccessTokens;
-  /** The device blacklist, consulted on refresh. */
-  isDeviceBlocked: (deviceId: string) => Promise<boolean>;
   audit: AuditRepository;
   clock: Clock;
   config: Pick<Config, 'refreshTokenTtlSeconds' | 'sessionTtlSeconds' | 'refreshReuseGraceSeconds'>;
@@ -58,8 +57,9 @@ export function isLocked(account: { lockedAt: Date | null; lockedUntil: Date | n
   return account.lockedAt !== null;
 }
 
-export function createSessionService({ db, accessTokens, isDeviceBlocked, audit, clock, config }: Deps) {
+export function createSessionService({ db, accessTokens, audit, clock, config }: Deps) {
   const repo = createSessionRepository(db);
+  const devices = createDeviceRepository(db);
 
   async function issueRefreshToken(
     tx: ReturnType<typeof createSessionRepository>,
@@ -119,7 +119,9 @@ export function createSessionService({ db, accessTokens, isDeviceBlocked, audit,
           await txRepo.lockUserSessions(userId);
           // Same lock as blacklisting: a sign-in cannot slip a session past a concurrent block.
           await txRepo.lockDevice(device.deviceId);
-          if (await txRepo.isDeviceBlacklisted(device.deviceId)) throw new AppError('DEVICE_BLOCKED');
+          if (await createDeviceRepository(tx as unknown as Database).isBlacklisted(device.deviceId)) {
+            throw new AppError('DEVICE_BLOCKED');
+          }
           await txRepo.revokeDeviceSessions(userId, device.deviceId, now);
         }
         await txRepo.insertSession({
@@ -158,7 +160,7 @@ export function createSessionService({ db, accessTokens, isDeviceBlocked, audit,
       const now = clock.now();
       const token = await repo.findRefreshTokenByHash(sha256Hex(refreshToken));
       // Before the session checks: blacklisting ends the session too, and the client must learn why.
-      if (token?.deviceId && (await isDeviceBlocked(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
+      if (token?.deviceId && (await devices.isBlacklisted(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
       if (
         !token ||
         token.revokedAt ||

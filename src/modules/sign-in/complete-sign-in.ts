@@ -35,7 +35,7 @@ const failuresWorthTelling = 3;
 
 /**
  * The last step of every way in (password, email verification, one-time code,
- * second factor): check the device, open the session where it is, judge the
+ * second factor): open the session (which refuses a blacklisted device), locate it, judge the
  * sign-in against the user's history, write history and audit, warn the owner
  * of anything unusual, and shape the answer.
  */
@@ -47,7 +47,6 @@ export async function completeSignIn(
   method: LoginMethod,
   context: SignInContext = {},
 ) {
-  await deps.devices.assertAllowed(device.deviceId);
   const location = await deps.geoIp.locate(client.ipAddress);
   const tokens = await deps.sessions.startSession(user.id, device, client, location);
   const flags = await assessSignIn(deps, user.id, location, device, device.deviceId ?? tokens.sessionId);

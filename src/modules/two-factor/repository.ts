@@ -1,10 +1,9 @@
 import { and, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { mfaChallenges, recoveryCodes, users } from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type NewChallenge = typeof mfaChallenges.$inferInsert;
-
-const iso = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
 export function createTwoFactorRepository(db: Database) {
   return {
@@ -63,7 +62,7 @@ export function createTwoFactorRepository(db: Database) {
      * guesses cannot exceed the limit. Null when the second factor is locked.
      */
     async reserveAttempt(userId: number, limit: number, now: Date): Promise<number | null> {
-      const lockOver = sql`(${users.mfaLockedUntil} is not null and ${users.mfaLockedUntil} <= ${iso(now)})`;
+      const lockOver = sql`(${users.mfaLockedUntil} is not null and ${users.mfaLockedUntil} <= ${timestamptz(now)})`;
       const [row] = await db
         .update(users)
         .set({
