@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { composePlatform, type Platform } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
+import { createRoleRepository } from '../src/modules/roles/repository.js';
 import type { Clock } from '../src/platform/clock.js';
 import { createLogger } from '../src/platform/logger.js';
 import type { MessageTransport, OutgoingMessage } from '../src/platform/mail-transport.js';
@@ -165,4 +166,16 @@ export async function signIn(test: TestApp, email: string, deviceInfo?: Record<s
     refreshToken: body.refreshToken as string,
     sessionId: body.sessionId as string,
   };
+}
+
+/** A signed-in ADMIN; authorization reads live roles, so the token from sign-up carries it. */
+export async function createAdmin(test: TestApp) {
+  const admin = await createVerifiedUser(test);
+  await createRoleRepository(test.db).insertUserRole(admin.userId, 'ADMIN', new Date());
+  return admin;
+}
+
+/** Can this access token still make an authenticated request? */
+export async function accessStatus(test: TestApp, accessToken: string): Promise<number> {
+  return (await get(test.app, '/auth/sessions', accessToken)).statusCode;
 }

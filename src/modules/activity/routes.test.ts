@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  accessStatus,
   buildTestApp,
+  createAdmin,
   createVerifiedUser,
   del,
   expectError,
@@ -13,24 +15,12 @@ import {
   uniqueEmail,
 } from '../../../test/helpers.js';
 import { refreshTokens } from '../../db/schema.js';
-import { createRoleRepository } from '../roles/repository.js';
 
 let test: TestApp;
 beforeAll(async () => {
   test = await buildTestApp();
 });
 afterAll(() => test.close());
-
-async function createAdmin() {
-  const admin = await createVerifiedUser(test);
-  await createRoleRepository(test.db).insertUserRole(admin.userId, 'ADMIN', new Date());
-  return admin;
-}
-
-/** Can this access token still make an authenticated request? */
-async function accessStatus(accessToken: string): Promise<number> {
-  return (await get(test.app, '/auth/sessions', accessToken)).statusCode;
-}
 
 interface LoginEntry {
   id: number;
@@ -256,14 +246,14 @@ describe('GET /auth/tokens and DELETE /auth/token/:tokenId', () => {
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json()).toEqual({ message: expect.any(String) });
 
-    expect(await accessStatus(laptop.accessToken)).toBe(401);
+    expect(await accessStatus(test, laptop.accessToken)).toBe(401);
     expectError(
       await post(test.app, '/auth/refresh', { refreshToken: laptop.refreshToken }),
       401,
       'REFRESH_TOKEN_INVALID',
     );
     expect((await listTokens(phone.accessToken)).tokens.map((token) => token.sessionId)).toEqual([phone.sessionId]);
-    expect(await accessStatus(phone.accessToken)).toBe(200);
+    expect(await accessStatus(test, phone.accessToken)).toBe(200);
     // Already revoked: gone.
     expectError(await del(test.app, `/auth/token/${laptopToken.id}`, phone.accessToken), 404, 'TOKEN_NOT_FOUND');
   });
@@ -275,7 +265,7 @@ describe('GET /auth/tokens and DELETE /auth/token/:tokenId', () => {
     if (!bobToken) throw new Error('bob has no token');
 
     expectError(await del(test.app, `/auth/token/${bobToken.id}`, alice.accessToken), 404, 'TOKEN_NOT_FOUND');
-    expect(await accessStatus(bob.accessToken)).toBe(200);
+    expect(await accessStatus(test, bob.accessToken)).toBe(200);
     expect((await post(test.app, '/auth/refresh', { refreshToken: bob.refreshToken })).statusCode).toBe(200);
 
     expectError(
@@ -292,7 +282,7 @@ describe('GET /auth/tokens and DELETE /auth/token/:tokenId', () => {
 describe('GET /admin/audit', () => {
   let admin: Awaited<ReturnType<typeof createAdmin>>;
   beforeAll(async () => {
-    admin = await createAdmin();
+    admin = await createAdmin(test);
   });
 
   const audit = async (query: string) => {
@@ -310,7 +300,7 @@ describe('GET /admin/audit', () => {
       admin.accessToken,
     );
     expect(locked.statusCode).toBe(200);
-    expect(await accessStatus(target.accessToken)).toBe(401);
+    expect(await accessStatus(test, target.accessToken)).toBe(401);
 
     const { total, events } = await audit(`userId=${target.userId}&action=user.locked`);
     expect(total).toBe(1);
@@ -415,6 +405,6 @@ describe('GET /admin/audit', () => {
     const other = await createVerifiedUser(test);
     expectError(await post(test.app, `/admin/users/${other.userId}/lock`, {}, user.accessToken), 403, 'FORBIDDEN');
     expect((await audit(`userId=${other.userId}&action=user.locked`)).total).toBe(0);
-    expect(await accessStatus(other.accessToken)).toBe(200);
+    expect(await accessStatus(test, other.accessToken)).toBe(200);
   });
 });

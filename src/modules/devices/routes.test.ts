@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  accessStatus,
   buildTestApp,
   codeFrom,
+  createAdmin,
   createVerifiedUser,
   del,
   expectError,
@@ -15,7 +17,6 @@ import {
   uniqueEmail,
 } from '../../../test/helpers.js';
 import { deviceFingerprints } from '../../db/schema.js';
-import { createRoleRepository } from '../roles/repository.js';
 import { createDeviceRepository } from './repository.js';
 
 let test: TestApp;
@@ -30,17 +31,6 @@ let devices = 0;
 function deviceId(name = 'device') {
   devices += 1;
   return `${name}-${run}-${devices}`;
-}
-
-async function createAdmin() {
-  const admin = await createVerifiedUser(test);
-  await createRoleRepository(test.db).insertUserRole(admin.userId, 'ADMIN', new Date());
-  return admin;
-}
-
-/** Can this access token still make an authenticated request? */
-async function accessStatus(accessToken: string): Promise<number> {
-  return (await get(test.app, '/auth/sessions', accessToken)).statusCode;
 }
 
 const blacklist = (accessToken: string, body: Record<string, unknown>) =>
@@ -60,7 +50,7 @@ async function flagsOfLatestLogin(accessToken: string): Promise<string[]> {
 
 let admin: Awaited<ReturnType<typeof createAdmin>>;
 beforeAll(async () => {
-  admin = await createAdmin();
+  admin = await createAdmin(test);
 });
 
 describe('POST /admin/devices/blacklist', () => {
@@ -83,9 +73,9 @@ describe('POST /admin/devices/blacklist', () => {
       endedSessions: 2,
     });
 
-    expect(await accessStatus(owner.accessToken)).toBe(401);
-    expect(await accessStatus(other.accessToken)).toBe(401);
-    expect(await accessStatus(ownerLaptop.accessToken)).toBe(200);
+    expect(await accessStatus(test, owner.accessToken)).toBe(401);
+    expect(await accessStatus(test, other.accessToken)).toBe(401);
+    expect(await accessStatus(test, ownerLaptop.accessToken)).toBe(200);
     expect((await post(test.app, '/auth/refresh', { refreshToken: ownerLaptop.refreshToken })).statusCode).toBe(200);
   });
 
@@ -184,7 +174,7 @@ describe('POST /admin/devices/blacklist', () => {
     const after = await get(test.app, '/admin/devices/blacklist', admin.accessToken);
     expect(after.json().devices.map((device: { deviceId: string }) => device.deviceId)).not.toContain(blocked);
     const session = await signIn(test, user.email, { deviceId: blocked });
-    expect(await accessStatus(session.accessToken)).toBe(200);
+    expect(await accessStatus(test, session.accessToken)).toBe(200);
 
     expectError(await del(test.app, `/admin/devices/blacklist/${blocked}`, admin.accessToken), 404, 'DEVICE_NOT_FOUND');
     expectError(
@@ -203,7 +193,7 @@ describe('POST /admin/devices/blacklist', () => {
     expectError(await del(test.app, `/admin/devices/blacklist/${target}`, user.accessToken), 403, 'FORBIDDEN');
     expectError(await post(test.app, '/admin/devices/blacklist', { deviceId: target }), 401, 'UNAUTHORIZED');
     // Nothing happened to the device.
-    expect(await accessStatus(victim.accessToken)).toBe(200);
+    expect(await accessStatus(test, victim.accessToken)).toBe(200);
     const listed = await get(test.app, '/admin/devices/blacklist', admin.accessToken);
     expect(listed.json().devices.map((device: { deviceId: string }) => device.deviceId)).not.toContain(target);
   });

@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTestApp,
+  createAdmin,
   createVerifiedUser,
   expectError,
   get,
@@ -12,7 +13,6 @@ import {
   uniqueEmail,
 } from '../../../test/helpers.js';
 import { auditEvents } from '../../db/schema.js';
-import { createRoleRepository } from '../roles/repository.js';
 
 const wrongPassword = 'not the right password at all';
 const lockedSubject = 'Sign-in to your account is paused';
@@ -68,12 +68,6 @@ async function expectLocked(app: TestApp, email: string, password = strongPasswo
 async function subjectsTo(app: TestApp, email: string) {
   await app.platform.outbox.drain();
   return app.mailbox.to(email).map((message) => message.subject);
-}
-
-async function createAdmin(app: TestApp) {
-  const admin = await createVerifiedUser(app);
-  await createRoleRepository(app.db).insertUserRole(admin.userId, 'ADMIN', new Date());
-  return admin;
 }
 
 describe('lockout at the default threshold (10)', () => {

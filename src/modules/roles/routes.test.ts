@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildTestApp,
+  createAdmin,
   createVerifiedUser,
   del,
   expectError,
@@ -48,12 +49,6 @@ async function createSignedInSuperAdmin(app: TestApp) {
   const [row] = await app.db.select({ id: users.id }).from(users).where(eq(users.email, email));
   if (!row) throw new Error(`super admin ${email} is missing`);
   return { email, userId: row.id, ...(await signIn(app, email)) };
-}
-
-async function createAdmin(app: TestApp) {
-  const admin = await createVerifiedUser(app);
-  await createRoleRepository(app.db).insertUserRole(admin.userId, 'ADMIN', new Date());
-  return admin;
 }
 
 function removeRole(app: TestApp, accessToken: string, userId: number, roleName: string) {

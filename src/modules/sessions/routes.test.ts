@@ -1,6 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  accessStatus,
   buildTestApp,
   createVerifiedUser,
   del,
@@ -19,11 +20,6 @@ beforeAll(async () => {
 afterAll(() => test.close());
 
 const refresh = (refreshToken: string, path = '/auth/refresh') => post(test.app, path, { refreshToken });
-
-/** Can this access token still make an authenticated request? */
-async function accessStatus(accessToken: string): Promise<number> {
-  return (await get(test.app, '/auth/sessions', accessToken)).statusCode;
-}
 
 interface ListedSession {
   id: string;
@@ -51,7 +47,7 @@ describe('POST /auth/refresh and /auth/token/refresh', () => {
         expiresIn: expect.any(Number),
       });
       expect(body.refreshToken).not.toBe(user.refreshToken);
-      expect(await accessStatus(body.accessToken)).toBe(200);
+      expect(await accessStatus(test, body.accessToken)).toBe(200);
 
       expectError(await refresh(user.refreshToken, path), 401, 'REFRESH_TOKEN_REUSED');
       // The newest token is still good (the reuse above was inside the grace window).
@@ -74,7 +70,7 @@ describe('POST /auth/refresh and /auth/token/refresh', () => {
       .where(and(eq(refreshTokens.sessionId, user.sessionId), isNull(refreshTokens.rotatedAt)));
     expect(unused).toHaveLength(1);
     // The race is not treated as theft: the winner's tokens keep working.
-    expect(await accessStatus(winner?.json().accessToken)).toBe(200);
+    expect(await accessStatus(test, winner?.json().accessToken)).toBe(200);
     expect((await refresh(winner?.json().refreshToken)).statusCode).toBe(200);
   });
 
@@ -104,10 +100,10 @@ describe('POST /auth/refresh and /auth/token/refresh', () => {
 
     expectError(await refresh(user.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
 
-    expect(await accessStatus(rotated.accessToken)).toBe(200);
+    expect(await accessStatus(test, rotated.accessToken)).toBe(200);
     const next = await refresh(rotated.refreshToken);
     expect(next.statusCode).toBe(200);
-    expect(await accessStatus(next.json().accessToken)).toBe(200);
+    expect(await accessStatus(test, next.json().accessToken)).toBe(200);
     const audited = await test.db
       .select()
       .from(auditEvents)
@@ -127,7 +123,7 @@ describe('POST /auth/logout', () => {
     expectError(await get(test.app, '/auth/sessions', user.accessToken), 401, 'UNAUTHORIZED');
     expectError(await refresh(user.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
     // Only this session ended.
-    expect(await accessStatus(other.accessToken)).toBe(200);
+    expect(await accessStatus(test, other.accessToken)).toBe(200);
   });
 
   it('ends the session named by a refresh token in the body', async () => {
@@ -156,7 +152,7 @@ describe('POST /auth/logout', () => {
       401,
       'REFRESH_TOKEN_INVALID',
     );
-    expect(await accessStatus(rotated.json().accessToken)).toBe(200);
+    expect(await accessStatus(test, rotated.json().accessToken)).toBe(200);
   });
 
   it('answers 401 UNAUTHORIZED without a bearer token or a refresh token', async () => {
@@ -211,7 +207,7 @@ describe('DELETE /auth/sessions/:sessionId', () => {
   it('signs the other device out at once: its access and refresh tokens stop working', async () => {
     const user = await createVerifiedUser(test);
     const laptop = await signIn(test, user.email, { deviceName: 'Laptop', platform: 'Web' });
-    expect(await accessStatus(laptop.accessToken)).toBe(200);
+    expect(await accessStatus(test, laptop.accessToken)).toBe(200);
 
     const response = await del(test.app, `/auth/sessions/${laptop.sessionId}`, user.accessToken);
     expect(response.statusCode).toBe(200);
@@ -228,7 +224,7 @@ describe('DELETE /auth/sessions/:sessionId', () => {
     const alice = await createVerifiedUser(test);
     const bob = await createVerifiedUser(test);
     expectError(await del(test.app, `/auth/sessions/${bob.sessionId}`, alice.accessToken), 404, 'SESSION_NOT_FOUND');
-    expect(await accessStatus(bob.accessToken)).toBe(200);
+    expect(await accessStatus(test, bob.accessToken)).toBe(200);
     // An id nobody has answers the same.
     expectError(
       await del(test.app, '/auth/sessions/00000000-0000-4000-8000-000000000000', alice.accessToken),
@@ -240,7 +236,7 @@ describe('DELETE /auth/sessions/:sessionId', () => {
   it('answers 400 VALIDATION_FAILED for a malformed id', async () => {
     const user = await createVerifiedUser(test);
     expectError(await del(test.app, '/auth/sessions/not-a-uuid', user.accessToken), 400, 'VALIDATION_FAILED');
-    expect(await accessStatus(user.accessToken)).toBe(200);
+    expect(await accessStatus(test, user.accessToken)).toBe(200);
   });
 });
 
@@ -258,7 +254,7 @@ describe('DELETE /auth/sessions', () => {
       expectError(await refresh(tokens.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
     }
     // Other users are not affected.
-    expect(await accessStatus(bystander.accessToken)).toBe(200);
+    expect(await accessStatus(test, bystander.accessToken)).toBe(200);
   });
 });
 
@@ -269,7 +265,7 @@ describe('expiry', () => {
     const refreshed = await refresh(user.refreshToken);
     expect(refreshed.statusCode).toBe(200);
     const { accessToken, refreshToken } = refreshed.json();
-    expect(await accessStatus(accessToken)).toBe(200);
+    expect(await accessStatus(test, accessToken)).toBe(200);
 
     // Day 31: the access token is two days old, but the 30-day session is over.
     test.clock.advanceSeconds(2 * 24 * 3600);
@@ -279,11 +275,11 @@ describe('expiry', () => {
 
   it('refuses an access token past its exp while its session still refreshes', async () => {
     const user = await createVerifiedUser(test);
-    expect(await accessStatus(user.accessToken)).toBe(200);
+    expect(await accessStatus(test, user.accessToken)).toBe(200);
     test.clock.advanceSeconds(8 * 24 * 3600);
     expectError(await get(test.app, '/auth/sessions', user.accessToken), 401, 'UNAUTHORIZED');
     const refreshed = await refresh(user.refreshToken);
     expect(refreshed.statusCode).toBe(200);
-    expect(await accessStatus(refreshed.json().accessToken)).toBe(200);
+    expect(await accessStatus(test, refreshed.json().accessToken)).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTestApp,
+  createAdmin,
   createVerifiedUser,
   del,
   expectError,
@@ -50,12 +51,6 @@ async function createSignedInSuperAdmin(app: TestApp) {
   return { email, userId: row.id, ...(await signIn(app, email)) };
 }
 
-async function createAdmin(app: TestApp = test) {
-  const admin = await createVerifiedUser(app);
-  await createRoleRepository(app.db).insertUserRole(admin.userId, 'ADMIN', new Date());
-  return admin;
-}
-
 async function userRow(id: number) {
   const [row] = await test.db.select().from(users).where(eq(users.id, id));
   return row ?? null;
@@ -82,7 +77,7 @@ function inAnHour() {
 
 describe('POST /users', () => {
   it('lets an ADMIN create a verified USER who can sign in with the given password and is told by email', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const email = uniqueEmail('created');
     const response = await post(
       test.app,
@@ -126,7 +121,7 @@ describe('POST /users', () => {
   });
 
   it('refuses an email that is taken (409 EMAIL_TAKEN) and leaves that account alone', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const existing = await createVerifiedUser(test);
     for (const email of [existing.email, `  ${existing.email.toUpperCase()} `]) {
       expectError(
@@ -141,7 +136,7 @@ describe('POST /users', () => {
   });
 
   it('refuses a common password and creates nothing', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const email = uniqueEmail('common');
     expectError(
       await post(test.app, '/users', { email, password: 'password1' }, admin.accessToken),
@@ -152,7 +147,7 @@ describe('POST /users', () => {
   });
 
   it('refuses roles, flags and ids in the body and creates nothing', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     for (const extra of [{ roles: ['SUPER_ADMIN'] }, { emailVerified: false }, { id: 1 }, { lockedAt: null }]) {
       const email = uniqueEmail('mass');
       expectError(
@@ -202,7 +197,7 @@ describe('GET /users', () => {
   }
 
   it('returns a JSON array with X-Total-Count, paged by limit and offset', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const tag = `paging${run}`;
     const created: number[] = [];
     for (let index = 0; index < 3; index += 1) {
@@ -224,7 +219,7 @@ describe('GET /users', () => {
   });
 
   it('searches email fragments case-insensitively', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const tag = `mailsearch${run}`;
     const alice = await createVerifiedUser(test, uniqueEmail(tag));
     const bob = await createVerifiedUser(test, uniqueEmail(tag));
@@ -235,7 +230,7 @@ describe('GET /users', () => {
   });
 
   it('searches first and last names case-insensitively', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const ada = await createNamed(admin.accessToken, uniqueEmail('named'), `Ada${run}`, 'Lovelace');
     const grace = await createNamed(admin.accessToken, uniqueEmail('named'), 'Grace', `Hopper${run}`);
     expect((await list(`search=ada${run.toUpperCase()}`, admin.accessToken)).ids).toEqual([ada]);
@@ -243,7 +238,7 @@ describe('GET /users', () => {
   });
 
   it("treats '%' and '_' in the search term as literal characters", async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const percent = await createNamed(admin.accessToken, uniqueEmail('literal'), 'Pat', `${run}%off`);
     await createNamed(admin.accessToken, uniqueEmail('literal'), 'Pat', `${run}Xoff`);
     const underscore = await createNamed(admin.accessToken, uniqueEmail('literal'), 'Pat', `${run}_on`);
@@ -267,7 +262,7 @@ describe('GET /users', () => {
   });
 
   it('never shows password hashes', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const response = await get(test.app, '/users?limit=100', admin.accessToken);
     expect(response.statusCode).toBe(200);
     const items = response.json() as Record<string, unknown>[];
@@ -279,7 +274,7 @@ describe('GET /users', () => {
   it('is refused to a USER and rejects malformed queries', async () => {
     const user = await createVerifiedUser(test);
     expectError(await get(test.app, '/users', user.accessToken), 403, 'FORBIDDEN');
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     for (const query of ['limit=0', 'limit=101', 'offset=-1', 'role=admin', 'sort=email']) {
       expectError(await get(test.app, `/users?${query}`, admin.accessToken), 400, 'VALIDATION_FAILED');
     }
@@ -303,7 +298,7 @@ describe('GET /users/:id', () => {
   });
 
   it('shows an ADMIN anyone and answers 404 USER_NOT_FOUND for an unknown id', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const other = await createVerifiedUser(test);
     const response = await get(test.app, `/users/${other.userId}`, admin.accessToken);
     expect(response.statusCode).toBe(200);
@@ -312,7 +307,7 @@ describe('GET /users/:id', () => {
   });
 
   it.each(['abc', '0', '-1', '1.5'])('rejects the malformed id %s with 400', async (id) => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     expectError(await get(test.app, `/users/${id}`, admin.accessToken), 400, 'VALIDATION_FAILED');
   });
 });
@@ -338,7 +333,7 @@ describe('PATCH /users/:id', () => {
   });
 
   it('lets an ADMIN update another user', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const other = await createVerifiedUser(test);
     const response = await patch(
       test.app,
@@ -352,7 +347,7 @@ describe('PATCH /users/:id', () => {
   });
 
   it('refuses an ADMIN a SUPER_ADMIN and changes nothing', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const superAdmin = await createSignedInSuperAdmin(test);
     expectError(
       await patch(test.app, `/users/${superAdmin.userId}`, { firstName: 'Demoted' }, admin.accessToken),
@@ -369,7 +364,7 @@ describe('PATCH /users/:id', () => {
     ['emailVerified', { emailVerified: false }],
     ['lockedAt', { lockedAt: null }],
   ])('refuses %s in the body (mass assignment) with 400 and changes nothing', async (_field, extra) => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const before = await userRow(user.userId);
     for (const accessToken of [user.accessToken, admin.accessToken]) {
@@ -425,7 +420,7 @@ describe('DELETE /users/:id', () => {
   });
 
   it('lets an ADMIN delete a USER, whose existing token then answers 401', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const response = await del(test.app, `/users/${user.userId}`, admin.accessToken);
     expect(response.statusCode).toBe(200);
@@ -446,7 +441,7 @@ describe('DELETE /users/:id', () => {
       403,
       'FORBIDDEN',
     );
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const superAdmin = await createSignedInSuperAdmin(test);
     expectError(await del(test.app, `/users/${superAdmin.userId}`, admin.accessToken), 403, 'FORBIDDEN');
     expect(await userRow(other.userId)).not.toBeNull();
@@ -483,7 +478,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
   }
 
   it('locks an account: its token stops working, login answers 423, refresh fails', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const response = await lock(user.userId, admin.accessToken, { reason: 'Suspicious activity' });
     expect(response.statusCode).toBe(200);
@@ -512,7 +507,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
   });
 
   it('refuses an `until` in the past, locking yourself and an ADMIN locking a SUPER_ADMIN', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const past = new Date(test.clock.now().getTime() - 60_000).toISOString();
     expectError(await lock(user.userId, admin.accessToken, { until: past }), 400, 'VALIDATION_FAILED');
@@ -527,7 +522,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
   });
 
   it('rejects a malformed body and is refused to a USER', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     for (const body of [{ until: 'tomorrow' }, { reason: '' }, { reason: 'x', lockedAt: null }]) {
       expectError(await lock(user.userId, admin.accessToken, body), 400, 'VALIDATION_FAILED');
@@ -543,7 +538,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
   });
 
   it('ends a lock with `until` once that moment has passed', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const until = inAnHour();
     const response = await lock(user.userId, admin.accessToken, { until });
@@ -562,7 +557,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
   });
 
   it('unlock restores login', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     expect((await lock(user.userId, admin.accessToken)).statusCode).toBe(200);
     expectError(await login(user.email), 423, 'ACCOUNT_LOCKED');
@@ -582,7 +577,7 @@ describe('POST /admin/users/:id/lock and /unlock', () => {
 
 describe('DELETE /admin/users/:id/sessions', () => {
   it('signs the user out everywhere', async () => {
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const user = await createVerifiedUser(test);
     const second = await signIn(test, user.email);
     const response = await del(test.app, `/admin/users/${user.userId}/sessions`, admin.accessToken);
@@ -617,7 +612,7 @@ describe('DELETE /admin/users/:id/sessions', () => {
     expectError(await del(test.app, `/admin/users/${other.userId}/sessions`, user.accessToken), 403, 'FORBIDDEN');
     expect((await get(test.app, '/users/me', other.accessToken)).statusCode).toBe(200);
 
-    const admin = await createAdmin();
+    const admin = await createAdmin(test);
     const superAdmin = await createSignedInSuperAdmin(test);
     expectError(await del(test.app, `/admin/users/${superAdmin.userId}/sessions`, admin.accessToken), 403, 'FORBIDDEN');
     expect((await get(test.app, '/users/me', superAdmin.accessToken)).statusCode).toBe(200);
