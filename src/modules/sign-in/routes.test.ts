@@ -1,3 +1,4 @@
+import { hash } from '@node-rs/argon2';
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import {
   type TestApp,
   uniqueEmail,
 } from '../../../test/helpers.js';
-import { loginEvents } from '../../db/schema.js';
+import { loginEvents, users } from '../../db/schema.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -82,6 +83,25 @@ describe('POST /auth/login', () => {
     const refused = await post(test.app, '/auth/login', { email, password: strongPassword });
     expectError(refused, 403, 'EMAIL_NOT_VERIFIED');
     expect(refused.body).not.toMatch(/accessToken|refreshToken/);
+  });
+
+  it('re-hashes a password stored with other argon2 parameters at the next successful login', async () => {
+    const { email, userId } = await createVerifiedUser(test);
+    const older = await hash(strongPassword, { algorithm: 2, memoryCost: 2048, timeCost: 1, parallelism: 1 });
+    await test.db.update(users).set({ passwordHash: older }).where(eq(users.id, userId));
+
+    expectError(
+      await post(test.app, '/auth/login', { email, password: 'not the password' }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+    const afterFailure = await test.db.select().from(users).where(eq(users.id, userId));
+    expect(afterFailure[0]?.passwordHash).toBe(older);
+
+    expect((await post(test.app, '/auth/login', { email, password: strongPassword })).statusCode).toBe(200);
+    const [row] = await test.db.select().from(users).where(eq(users.id, userId));
+    expect(row?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    expect((await post(test.app, '/auth/login', { email, password: strongPassword })).statusCode).toBe(200);
   });
 
   it('normalizes the email (case and surrounding spaces)', async () => {
