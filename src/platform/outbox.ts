@@ -34,6 +34,7 @@ export function retryDelaySeconds(attempts: number): number {
 export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts, metrics }: OutboxOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  let passAgain = false;
   let stopped = true;
 
   async function claimBatch() {
@@ -114,8 +115,20 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
   }
 
   function drain(): Promise<number> {
-    // One drain at a time per instance; callers share the running one.
-    running ??= drainOnce().finally(() => {
+    // One drain at a time per instance; callers share the running one. A call that arrives
+    // while it runs may bring a message its claims have already looked past: one more pass.
+    if (running) {
+      passAgain = true;
+      return running;
+    }
+    running = (async () => {
+      let attempted = 0;
+      do {
+        passAgain = false;
+        attempted += await drainOnce();
+      } while (passAgain);
+      return attempted;
+    })().finally(() => {
       running = undefined;
     });
     return running;
