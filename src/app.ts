@@ -42,7 +42,6 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   // JSON only: a text body would otherwise reach validation as a string (400) instead of 415.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
-  app.decorateRequest('actor', null);
   // Every route, as registered: the permission-matrix and API-reference tests walk this list.
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);
@@ -59,6 +58,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   registerRateLimits(app, platform.rateLimits, platform.secrets);
   if (config.metrics.token && !config.metrics.port) registerMetricsRoute(app, platform.metrics, config.metrics.token);
   app.addHook('onClose', () => platform.rateLimits.close());
+  app.addHook('onClose', () => platform.hasher.close());
 
   await registerApiReference(app);
   await registerFeatures(app, platform);

@@ -26,17 +26,19 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       if (!values.email || !values.password) throw new Error('usage: create-super-admin --email E --password P');
       const config = loadConfigFromProcess();
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const hasher = await createPasswordHasher();
       try {
         await database.migrate();
         const deps = {
           db: database.db,
-          hasher: await createPasswordHasher(),
+          hasher,
           passwordPolicy: createPasswordPolicy(),
           clock: systemClock,
         };
         await createSuperAdmin(deps, { email: values.email, password: values.password }, { onlyIfNone: false });
         console.log(`super admin ${values.email.trim().toLowerCase()} created`);
       } finally {
+        await hasher.close();
         await database.close();
       }
     },

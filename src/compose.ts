@@ -53,6 +53,7 @@ export async function composePlatform(
     ttlSeconds: config.accessTokenTtlSeconds,
     reloadKeys: () => loadSigningKeys(database.db, secrets, clock),
     now: () => clock.now(),
+    verifiedCacheSize: config.authCacheSize,
   });
   const emailTransport =
     overrides.emailTransport ??

@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 // Durations are written the way operators think of them: "30s", "5m", "7d".
 const duration = Type.String({ pattern: '^[1-9][0-9]*(ms|s|m|h|d)$' });
 const positiveInteger = Type.String({ pattern: '^[1-9][0-9]*$' });
+const count = Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$' });
 const flag = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
 const url = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$' });
 
@@ -56,6 +57,7 @@ const EnvironmentSchema = Type.Object({
   OUTBOX_POLL_INTERVAL: Type.Optional(duration),
   OUTBOX_MAX_ATTEMPTS: Type.Optional(positiveInteger),
   MIGRATE_ON_START: Type.Optional(flag),
+  AUTH_CACHE_SIZE: Type.Optional(count),
 });
 
 type Environment = Static<typeof EnvironmentSchema>;
@@ -109,6 +111,12 @@ export interface Config {
   readonly outboxPollIntervalMs: number;
   readonly outboxMaxAttempts: number;
   readonly migrateOnStart: boolean;
+  /**
+   * Verified access tokens and live sessions kept in memory (each); 0 reads the
+   * database on every request. Entries are dropped on change through
+   * PostgreSQL LISTEN/NOTIFY, so revocation still holds on the next request.
+   */
+  readonly authCacheSize: number;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboxPollIntervalMs: parseDurationMs(e.OUTBOX_POLL_INTERVAL ?? '1s'),
     outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS ?? '8'),
     migrateOnStart: (e.MIGRATE_ON_START ?? 'true') === 'true' || e.MIGRATE_ON_START === '1',
+    authCacheSize: Number(e.AUTH_CACHE_SIZE ?? '50000'),
   };
   checkConsistency(config, e);
   return Object.freeze(config);

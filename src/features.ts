@@ -22,6 +22,7 @@ import { createRegistrationService } from './modules/registration/service.js';
 import { createRoleRepository } from './modules/roles/repository.js';
 import { roleRoutes } from './modules/roles/routes.js';
 import { createRoleService } from './modules/roles/service.js';
+import { createAccessCache } from './modules/sessions/access-cache.js';
 import { sessionRoutes } from './modules/sessions/routes.js';
 import { createSessionService } from './modules/sessions/service.js';
 import { signInRoutes } from './modules/sign-in/routes.js';
@@ -34,6 +35,8 @@ import { userAdminRoutes } from './modules/user-admin/routes.js';
 import { createUserAdminService } from './modules/user-admin/service.js';
 import { userRoutes } from './modules/users/routes.js';
 import { createUserService } from './modules/users/service.js';
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Every feature, wired explicitly: services from the platform's adapters,
@@ -48,15 +51,18 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform)
   const roles = createRoleRepository(db);
   const loginHistory = createLoginHistoryRepository(db);
   const devices = createDeviceService({ db, secrets, audit, clock });
-  const sessions = createSessionService({
-    db,
-    accessTokens,
-    audit,
-    clock,
-    config,
+  const accessCache = createAccessCache(config.authCacheSize, clock);
+  await accessCache.connect(database);
+  app.addHook('onClose', () => accessCache.close());
+  // A request that may have changed something answers once its changes have reached the cache,
+  // so the client's next request cannot be let through by a stale entry.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!safeMethods.has(request.method)) await accessCache.sync();
+    return payload;
   });
+  const sessions = createSessionService({ db, accessTokens, accessCache, audit, clock, config });
   const authenticate = createAuthenticate(sessions);
-  const authorization = createAuthorization(roles);
+  const authorization = createAuthorization();
   const codes = createOneTimeCodeService({ db, secrets, clock, metrics, config });
   const lockout = createLockoutService({ db, secrets, outbox, metrics, audit, clock, config });
   const signInDeps = { sessions, devices, geoIp, outbox, metrics, roles, loginHistory, audit, clock, config };

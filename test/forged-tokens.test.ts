@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, sign } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningKeys, type PublicJwk, type SigningKey } from '../src/platform/signing-keys.js';
@@ -162,6 +162,25 @@ describe('GET /auth/profile refuses with 401 UNAUTHORIZED', () => {
     await expectRefused(await signWithServerKey(validClaims(), { typ: undefined }));
   });
 
+  it('a header member the server does not act on (crit, jku, b64)', async () => {
+    // By hand: jose itself will not sign a `crit` it does not know.
+    const header = { alg: 'EdDSA', kid: signingKey.kid, typ: 'at+jwt' };
+    const signedAs = (extra: Record<string, unknown>) => {
+      const input = `${base64url(JSON.stringify({ ...header, ...extra }))}.${base64url(JSON.stringify(validClaims()))}`;
+      return `${input}.${sign(null, Buffer.from(input), signingKey.privateKey).toString('base64url')}`;
+    };
+    // The same construction without extras is accepted, so each refusal is about its member.
+    expect((await profile(`Bearer ${signedAs({})}`)).statusCode).toBe(200);
+    await expectRefused(signedAs({ crit: ['exp'] }));
+    await expectRefused(signedAs({ jku: 'https://evil.example.com/jwks.json' }));
+    await expectRefused(signedAs({ b64: false, crit: ['b64'] }));
+  });
+
+  it('a token not valid yet (nbf in the future)', async () => {
+    const nowSeconds = Math.floor(test.clock.now().getTime() / 1000);
+    await expectRefused(await signWithServerKey({ ...validClaims(), nbf: nowSeconds + 600 }));
+  });
+
   it('a wrong issuer', async () => {
     await expectRefused(await signWithServerKey({ ...validClaims(), iss: 'https://evil.example.com' }));
   });
@@ -245,5 +264,14 @@ describe('GET /auth/profile refuses with 401 UNAUTHORIZED', () => {
   it('after all of the above, the genuine tokens still work', async () => {
     expect((await profile(`Bearer ${alice.accessToken}`)).statusCode).toBe(200);
     expect((await profile(`Bearer ${bob.accessToken}`)).json().id).toBe(bob.userId);
+  });
+
+  it('a token accepted (and remembered) before is refused once it expires', async () => {
+    const nowSeconds = Math.floor(test.clock.now().getTime() / 1000);
+    const shortLived = await signWithServerKey({ ...validClaims(), exp: nowSeconds + 30 });
+    expect((await profile(`Bearer ${shortLived}`)).statusCode).toBe(200);
+    expect((await profile(`Bearer ${shortLived}`)).statusCode).toBe(200);
+    test.clock.advanceSeconds(31);
+    await expectRefused(shortLived);
   });
 });

@@ -93,6 +93,37 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   };
 }
 
+/**
+ * Another instance on `test`'s database, as two replicas behind a load
+ * balancer: its own app, caches, listener and outbox, sharing only the
+ * database (and `test`'s clock). `test` drops the database.
+ */
+export async function buildOtherInstance(test: TestApp, env: Record<string, string> = {}) {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  const mailbox = createMailbox();
+  const platform = await composePlatform(
+    config,
+    test.platform.database,
+    'test-app-secret-that-is-long-enough-0123456789',
+    createLogger('silent'),
+    {
+      clock: test.clock,
+      argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+      emailTransport: mailbox.transport,
+      smsTransport: mailbox.transport,
+    },
+  );
+  const app = await buildApp(platform);
+  await app.ready();
+  return {
+    app,
+    async close() {
+      await app.close();
+      await platform.outbox.stop();
+    },
+  };
+}
+
 export const strongPassword = 'correct horse battery staple';
 
 export function post(app: FastifyInstance, url: string, payload?: unknown, accessToken?: string) {

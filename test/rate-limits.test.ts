@@ -2,14 +2,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { connect } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { composePlatform } from '../src/compose.js';
-import { loadConfig } from '../src/config.js';
 import { clientKey } from '../src/http/rate-limit.js';
-import { createLogger } from '../src/platform/logger.js';
 import {
+  buildOtherInstance,
   buildTestApp,
-  createMailbox,
   createVerifiedUser,
   expectError,
   get,
@@ -310,31 +306,7 @@ describe('on PostgreSQL', () => {
   let other: { app: FastifyInstance; close: () => Promise<void> } | undefined;
   beforeAll(async () => {
     if (!onPostgres) return;
-    // A second instance on the first one's database, as two replicas behind a load balancer.
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...limits });
-    const mailbox = createMailbox();
-    const platform = await composePlatform(
-      config,
-      test.platform.database,
-      'test-app-secret-that-is-long-enough-0123456789',
-      createLogger('silent'),
-      {
-        clock: test.clock,
-        argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-        emailTransport: mailbox.transport,
-        smsTransport: mailbox.transport,
-      },
-    );
-    const app = await buildApp(platform);
-    await app.ready();
-    other = {
-      app,
-      close: async () => {
-        // The database belongs to `test`, which drops it.
-        await app.close();
-        await platform.outbox.stop();
-      },
-    };
+    other = await buildOtherInstance(test, limits);
   });
   afterAll(async () => {
     await other?.close();

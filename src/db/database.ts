@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { type Listener, type ListenHandlers, listenPglite, listenPostgres } from './listener.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -18,6 +19,8 @@ export interface DatabaseHandle {
   /** Applies the committed SQL migrations; safe to call from several instances at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
+  /** Receives NOTIFY messages on `channel` (see listener.ts for the delivery guarantees). */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
   /** Connections in use and waiting, for metrics; PGlite has a single in-process connection. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -52,6 +55,7 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
     ping: async () => {
       await client.query('select 1');
     },
+    listen: (channel, handlers) => listenPglite(client, channel, handlers),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     // Idempotent: shutdown paths may both try.
     close: async () => {
@@ -82,6 +86,7 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: (channel, handlers) => listenPostgres(databaseUrl, channel, handlers),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       if (!pool.ended) await pool.end();

@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import type { ClientContext, Principal, SessionService } from '../modules/sessions/service.js';
+import type { AuthenticatedPrincipal, ClientContext, SessionService } from '../modules/sessions/service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `authenticate` on routes that require a bearer token. */
-    principal: Principal | null;
+    principal: AuthenticatedPrincipal | null;
   }
 }
 
@@ -17,9 +17,10 @@ export function bearerToken(request: FastifyRequest): string | null {
 }
 
 /**
- * Verifies the JWT and then asks the database whether its session is still
- * live and its account active, so revocation, lock and deletion take effect
- * on the very next request, on every instance.
+ * Verifies the JWT and then checks that its session is still live and its
+ * account active (the database's answer, or the access cache's, which drops
+ * an entry when the database announces a change), so revocation, lock and
+ * deletion take effect on the very next request.
  */
 export function createAuthenticate(sessions: SessionService) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -33,7 +34,7 @@ export function createAuthenticate(sessions: SessionService) {
 export type Authenticate = ReturnType<typeof createAuthenticate>;
 
 /** The principal of a route guarded by `authenticate`. */
-export function principalOf(request: FastifyRequest): Principal {
+export function principalOf(request: FastifyRequest): AuthenticatedPrincipal {
   if (!request.principal) throw new AppError('UNAUTHORIZED');
   return request.principal;
 }

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { createHashWorkers } from './hash-workers.js';
 
 export interface Argon2Parameters {
   memoryCost: number;
@@ -19,49 +20,36 @@ export interface PasswordHasher {
   needsRehash(passwordHash: string): boolean;
   /** Burns the same time as a real verify, for accounts that do not exist. */
   decoyVerify(password: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 export async function createPasswordHasher(parameters: Argon2Parameters = productionArgon2): Promise<PasswordHasher> {
   // 2 is Algorithm.Argon2id; the package ships it as a const enum TypeScript cannot import here.
   const options = { algorithm: 2 as const, ...parameters };
   const prefix = `$argon2id$v=19$m=${parameters.memoryCost},t=${parameters.timeCost},p=${parameters.parallelism}$`;
+  // At most one hash per core at a time: more would not finish sooner. Off the libuv pool and
+  // the event loop's priority, so token checks and other requests never wait behind them.
+  const workers = createHashWorkers(availableParallelism());
   // A real hash of a random string, so a decoy verify costs exactly what a real one does.
-  const decoyHash = await hash(crypto.randomUUID(), options);
-
-  // At most one hash per core at a time: more would not finish sooner, but would fill the
-  // libuv pool the token checks also use and starve the event loop (measured in bench/).
-  const limit = createLimiter(availableParallelism());
+  let decoyHash: Promise<string> | undefined;
   return {
-    hash: (password) => limit(() => hash(password, options)),
+    hash: (password) => workers.hash(password, options),
     async verify(passwordHash, password) {
       try {
-        return await limit(() => verify(passwordHash, password));
+        return await workers.verify(passwordHash, password);
       } catch {
         return false;
       }
     },
     needsRehash: (passwordHash) => !passwordHash.startsWith(prefix),
     async decoyVerify(password) {
-      await limit(() => verify(decoyHash, password)).catch(() => false);
+      decoyHash ??= workers.hash(randomUUID(), options).catch((error: unknown) => {
+        decoyHash = undefined;
+        throw error;
+      });
+      await workers.verify(await decoyHash, password).catch(() => false);
     },
-  };
-}
-
-/** Runs at most `concurrency` tasks at once, the rest in arrival order. */
-function createLimiter(concurrency: number) {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async function limit<T>(task: () => Promise<T>): Promise<T> {
-    if (running < concurrency) running += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // The slot passes straight to the next waiter, so the count never overshoots.
-      const next = waiting.shift();
-      if (next) next();
-      else running -= 1;
-    }
+    close: () => workers.close(),
   };
 }
 

@@ -1,6 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import { asc, isNull, sql } from 'drizzle-orm';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Database } from '../db/database.js';
 import { signingKeys } from '../db/schema.js';
 import type { Clock } from './clock.js';
@@ -19,8 +25,9 @@ export interface PublicJwk {
 export interface SigningKey {
   kid: string;
   publicJwk: PublicJwk;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  // node:crypto keys: signing and verifying with them is synchronous, so token checks never queue behind argon2 in the thread pool.
+  privateKey: KeyObject;
+  publicKey: KeyObject;
 }
 
 const algorithm = 'EdDSA';
@@ -38,33 +45,31 @@ export async function loadSigningKeys(db: Database, secrets: Secrets, clock: Clo
     await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${keyCreationLockId})`);
       if ((await selectActive(tx as unknown as Database)).length > 0) return;
-      const { publicKey, privateKey } = await generateKeyPair(algorithm, { crv: 'Ed25519', extractable: true });
+      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
       const kid = randomUUID();
       await tx.insert(signingKeys).values({
         kid,
         algorithm,
-        publicJwk: { ...(await exportJWK(publicKey)), kid, alg: algorithm, use: 'sig' },
-        privateJwkEncrypted: secrets.encrypt(encryptionPurpose, JSON.stringify(await exportJWK(privateKey))),
+        publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: algorithm, use: 'sig' },
+        privateJwkEncrypted: secrets.encrypt(encryptionPurpose, JSON.stringify(privateKey.export({ format: 'jwk' }))),
         createdAt: clock.now(),
       });
     });
     rows = await selectActive(db);
   }
-  return Promise.all(
-    rows.map(async (row) => {
-      const privateJson = secrets.decrypt(encryptionPurpose, row.privateJwkEncrypted);
-      if (!privateJson) {
-        throw new Error(`Signing key ${row.kid} cannot be decrypted: APP_SECRET differs from the one that created it`);
-      }
-      const publicJwk = row.publicJwk as PublicJwk;
-      return {
-        kid: row.kid,
-        publicJwk,
-        privateKey: (await importJWK(JSON.parse(privateJson), algorithm)) as CryptoKey,
-        publicKey: (await importJWK(publicJwk as JWK, algorithm)) as CryptoKey,
-      };
-    }),
-  );
+  return rows.map((row) => {
+    const privateJson = secrets.decrypt(encryptionPurpose, row.privateJwkEncrypted);
+    if (!privateJson) {
+      throw new Error(`Signing key ${row.kid} cannot be decrypted: APP_SECRET differs from the one that created it`);
+    }
+    const publicJwk = row.publicJwk as PublicJwk;
+    return {
+      kid: row.kid,
+      publicJwk,
+      privateKey: createPrivateKey({ key: JSON.parse(privateJson) as JsonWebKey, format: 'jwk' }),
+      publicKey: createPublicKey({ key: publicJwk as unknown as JsonWebKey, format: 'jwk' }),
+    };
+  });
 }
 
 function selectActive(db: Database) {

@@ -54,7 +54,7 @@ export function deviceRoutes({ devices, authenticate, authorization }: Deps): Fa
       },
       async (request, reply) => {
         reply.code(201);
-        return devices.block(await actorOf(request), request.body, clientOf(request));
+        return devices.block(actorOf(request), request.body, clientOf(request));
       },
     );
 
@@ -70,7 +70,7 @@ export function deviceRoutes({ devices, authenticate, authorization }: Deps): Fa
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => devices.unblock(await actorOf(request), request.params.deviceId, clientOf(request)),
+      async (request) => devices.unblock(actorOf(request), request.params.deviceId, clientOf(request)),
     );
 
     app.post(

@@ -26,9 +26,7 @@ export function roleRoutes({ roles, authenticate, authorization }: Deps): Fastif
       },
     };
     for (const path of ['/auth/roles/assign', '/admin/assign-role']) {
-      app.post(path, assign, async (request) =>
-        roles.assignRole(await actorOf(request), request.body, clientOf(request)),
-      );
+      app.post(path, assign, async (request) => roles.assignRole(actorOf(request), request.body, clientOf(request)));
     }
 
     app.delete(
@@ -44,7 +42,7 @@ export function roleRoutes({ roles, authenticate, authorization }: Deps): Fastif
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      async (request) => roles.removeRole(await actorOf(request), request.body, clientOf(request)),
+      async (request) => roles.removeRole(actorOf(request), request.body, clientOf(request)),
     );
 
     app.get(

@@ -1,45 +1,101 @@
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { refreshTokens, sessions, users } from '../../db/schema.js';
+import {
+  blacklistedDevices,
+  permissions,
+  refreshTokens,
+  rolePermissions,
+  roles,
+  sessions,
+  userRoles,
+  users,
+} from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
 export type NewRefreshToken = typeof refreshTokens.$inferInsert;
 
-export interface LiveSession {
-  sessionId: string;
-  userId: number;
-  lastActiveAt: Date;
-  lockedAt: Date | null;
-  lockedUntil: Date | null;
+export interface Rotation {
+  tokenHash: string;
+  next: { id: string; tokenHash: string; ttlEnd: Date };
+  now: Date;
 }
 
-// First key of the two-key advisory lock; the second is the user id.
-const sessionLockNamespace = 7_411_005;
+// First key of the two-key advisory lock; the second is a hash of the device id.
 const deviceLockNamespace = 7_411_006;
 
 const live = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
-export function createSessionRepository(db: Database) {
-  return {
-    async insertSession(session: NewSession): Promise<void> {
-      await db.insert(sessions).values(session);
-    },
+/**
+ * Everything an authenticated request depends on, in one prepared statement:
+ * the session (unless revoked), the account's profile and lock state, its
+ * roles and the union of their permissions.
+ */
+function prepareFindAccess(db: Database) {
+  return db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      expiresAt: sessions.expiresAt,
+      lastActiveAt: sessions.lastActiveAt,
+      user: {
+        id: users.id,
+        email: users.email,
+        firstName: users.firstName,
+        lastName: users.lastName,
+        accountType: users.accountType,
+        phoneNumber: users.phoneNumber,
+        emailVerifiedAt: users.emailVerifiedAt,
+        phoneVerifiedAt: users.phoneVerifiedAt,
+        totpEnabledAt: users.totpEnabledAt,
+        smsMfaEnabledAt: users.smsMfaEnabledAt,
+        createdAt: users.createdAt,
+        updatedAt: users.updatedAt,
+        lockedAt: users.lockedAt,
+        lockedUntil: users.lockedUntil,
+      },
+      roles: sql<string[]>`array(select r.name from ${userRoles} ur join ${roles} r on r.id = ur.role_id
+        where ur.user_id = ${sessions.userId} order by r.name)`,
+      permissions: sql<string[]>`array(select distinct p.name from ${userRoles} ur
+        join ${rolePermissions} rp on rp.role_id = ur.role_id join ${permissions} p on p.id = rp.permission_id
+        where ur.user_id = ${sessions.userId} order by p.name)`,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, sql.placeholder('sessionId')), isNull(sessions.revokedAt)))
+    .prepare('gatehouse_find_access');
+}
 
-    async insertRefreshToken(token: NewRefreshToken): Promise<void> {
-      await db.insert(refreshTokens).values(token);
+export type AccessRow = Awaited<ReturnType<ReturnType<typeof prepareFindAccess>['execute']>>[number];
+
+export function createSessionRepository(db: Database) {
+  // Prepared on first use: transaction-scoped copies of this repository never need it.
+  let findAccessQuery: ReturnType<typeof prepareFindAccess> | undefined;
+
+  return {
+    /** A new session and its first refresh token, in one statement. */
+    async insertSession(session: NewSession, token: Omit<NewRefreshToken, 'sessionId' | 'userId'>): Promise<void> {
+      await db.execute(sql`
+        with opened as (
+          insert into ${sessions} (id, user_id, device_id, device_name, platform, app_version, user_agent,
+            ip_address, country, city, created_at, last_active_at, expires_at)
+          values (${session.id}, ${session.userId}, ${session.deviceId ?? null}, ${session.deviceName ?? null},
+            ${session.platform ?? null}, ${session.appVersion ?? null}, ${session.userAgent ?? null},
+            ${session.ipAddress ?? null}, ${session.country ?? null}, ${session.city ?? null},
+            ${timestamptz(session.createdAt)}, ${timestamptz(session.lastActiveAt)}, ${timestamptz(session.expiresAt)})
+          returning id, user_id
+        )
+        insert into ${refreshTokens} (id, session_id, user_id, token_hash, created_at, expires_at)
+        select ${token.id}, id, user_id, ${token.tokenHash}, ${timestamptz(token.createdAt)},
+          ${timestamptz(token.expiresAt)}
+        from opened`);
     },
 
     /**
-     * Serializes session creation for one user until the transaction ends:
-     * without it, concurrent sign-ins on one device would each miss the
-     * other's new session and leave several live.
+     * Serializes sign-ins on a device with each other (so one device keeps one
+     * live session) and with its blacklisting, until the transaction ends.
      */
-    async lockUserSessions(userId: number): Promise<void> {
-      await db.execute(sql`select pg_advisory_xact_lock(${sessionLockNamespace}, ${userId})`);
-    },
-
-    /** Serializes sign-ins on a device with its blacklisting, until the transaction ends. */
     async lockDevice(deviceId: string): Promise<void> {
       await db.execute(sql`select pg_advisory_xact_lock(${deviceLockNamespace}, hashtext(${deviceId}))`);
     },
@@ -54,19 +110,9 @@ export function createSessionRepository(db: Database) {
       return rows.map((row) => row.id);
     },
 
-    /** The session and account state an authenticated request depends on, in one round trip. */
-    async findLiveSession(sessionId: string, now: Date): Promise<LiveSession | null> {
-      const [row] = await db
-        .select({
-          sessionId: sessions.id,
-          userId: sessions.userId,
-          lastActiveAt: sessions.lastActiveAt,
-          lockedAt: users.lockedAt,
-          lockedUntil: users.lockedUntil,
-        })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.id, sessionId), live(now)));
+    async findAccess(sessionId: string): Promise<AccessRow | null> {
+      findAccessQuery ??= prepareFindAccess(db);
+      const [row] = await findAccessQuery.execute({ sessionId });
       return row ?? null;
     },
 
@@ -97,16 +143,40 @@ export function createSessionRepository(db: Database) {
     },
 
     /**
-     * Marks the token used. The conditional UPDATE is the race arbiter: of two
-     * concurrent refreshes with one token, exactly one sees a row come back.
+     * The whole successful refresh in one statement: claim the presented
+     * token (the conditional UPDATE is the race arbiter: of two concurrent
+     * refreshes, exactly one gets a row), touch the session, issue the next
+     * token, which never outlives its session. Null when anything is wrong
+     * (unknown, used, revoked or expired token, ended session, locked account,
+     * blocked device); the caller then finds out which.
      */
-    async claimRefreshToken(id: string, now: Date): Promise<boolean> {
-      const rows = await db
-        .update(refreshTokens)
-        .set({ rotatedAt: now })
-        .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
-        .returning({ id: refreshTokens.id });
-      return rows.length === 1;
+    async rotateRefreshToken({
+      tokenHash,
+      next,
+      now,
+    }: Rotation): Promise<{ sessionId: string; userId: number } | null> {
+      const at = timestamptz(now);
+      const result = (await db.execute(sql`
+        with claimed as (
+          update ${refreshTokens} t set rotated_at = ${at}
+          from ${sessions} s, ${users} u
+          where t.token_hash = ${tokenHash} and t.rotated_at is null and t.revoked_at is null
+            and t.expires_at > ${at}
+            and s.id = t.session_id and s.revoked_at is null and s.expires_at > ${at}
+            and u.id = t.user_id
+            and case when u.locked_until is not null then u.locked_until <= ${at} else u.locked_at is null end
+            and not exists (select 1 from ${blacklistedDevices} b where b.device_id = s.device_id)
+          returning t.session_id, t.user_id, s.expires_at as session_expires_at
+        ), touched as (
+          update ${sessions} set last_active_at = ${at} from claimed where ${sessions.id} = claimed.session_id
+        )
+        insert into ${refreshTokens} (id, session_id, user_id, token_hash, created_at, expires_at)
+        select ${next.id}, session_id, user_id, ${next.tokenHash}, ${at},
+          least(${timestamptz(next.ttlEnd)}, session_expires_at)
+        from claimed
+        returning session_id, user_id`)) as unknown as { rows: { session_id: string; user_id: number }[] };
+      const [row] = result.rows;
+      return row ? { sessionId: row.session_id, userId: row.user_id } : null;
     },
 
     async revokeSession(sessionId: string, userId: number, now: Date, reason: string): Promise<boolean> {

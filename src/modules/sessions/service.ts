@@ -7,7 +7,8 @@ import { addSeconds, type Clock } from '../../platform/clock.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { createDeviceRepository } from '../devices/repository.js';
-import { createSessionRepository, type SessionRow } from './repository.js';
+import type { AccessCache, SessionAccess } from './access-cache.js';
+import { type AccessRow, createSessionRepository, type SessionRepository, type SessionRow } from './repository.js';
 
 export interface DeviceInfo {
   deviceName?: string | undefined;
@@ -41,9 +42,15 @@ export interface Principal {
   sessionId: string;
 }
 
+/** The caller of a request that presented a valid access token, with the account as it stands now. */
+export interface AuthenticatedPrincipal extends Principal {
+  account: SessionAccess['account'];
+}
+
 interface Deps {
   db: Database;
   accessTokens: AccessTokens;
+  accessCache: AccessCache;
   audit: AuditRepository;
   clock: Clock;
   config: Pick<Config, 'refreshTokenTtlSeconds' | 'sessionTtlSeconds' | 'refreshReuseGraceSeconds'>;
@@ -57,28 +64,20 @@ export function isLocked(account: { lockedAt: Date | null; lockedUntil: Date | n
   return account.lockedAt !== null;
 }
 
-export function createSessionService({ db, accessTokens, audit, clock, config }: Deps) {
+function toSessionAccess(row: AccessRow): SessionAccess {
+  const { user, roles, permissions } = row;
+  return {
+    sessionId: row.sessionId,
+    userId: row.userId,
+    expiresAt: row.expiresAt,
+    lastActiveAt: row.lastActiveAt,
+    account: { user, roles, permissions, permissionSet: new Set(permissions) },
+  };
+}
+
+export function createSessionService({ db, accessTokens, accessCache, audit, clock, config }: Deps) {
   const repo = createSessionRepository(db);
   const devices = createDeviceRepository(db);
-
-  async function issueRefreshToken(
-    tx: ReturnType<typeof createSessionRepository>,
-    session: { id: string; userId: number; expiresAt: Date },
-    now: Date,
-  ): Promise<string> {
-    const refreshToken = randomToken();
-    const ttlEnd = addSeconds(now, config.refreshTokenTtlSeconds);
-    await tx.insertRefreshToken({
-      id: randomUUID(),
-      sessionId: session.id,
-      userId: session.userId,
-      tokenHash: sha256Hex(refreshToken),
-      createdAt: now,
-      // A refresh token never outlives its session.
-      expiresAt: ttlEnd < session.expiresAt ? ttlEnd : session.expiresAt,
-    });
-    return refreshToken;
-  }
 
   /**
    * A rotated token presented again means two parties hold the chain: the
@@ -104,6 +103,29 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
     });
   }
 
+  /** Why a refresh was refused: read only on this path, so a successful refresh is one statement. */
+  async function refusal(tokenHash: string, now: Date, client: ClientContext): Promise<AppError> {
+    const token = await repo.findRefreshTokenByHash(tokenHash);
+    // Before the session checks: blacklisting ends the session too, and the client must learn why.
+    if (token?.deviceId && (await devices.isBlacklisted(token.deviceId))) return new AppError('DEVICE_BLOCKED');
+    if (
+      !token ||
+      token.revokedAt ||
+      token.sessionRevokedAt ||
+      token.expiresAt <= now ||
+      token.sessionExpiresAt <= now ||
+      isLocked(token, now)
+    ) {
+      return new AppError('REFRESH_TOKEN_INVALID');
+    }
+    if (token.rotatedAt) {
+      await handleReuse(token, now, client);
+      return new AppError('REFRESH_TOKEN_REUSED');
+    }
+    // Valid and unused, yet not rotated: something changed between the two reads. The client may retry.
+    return new AppError('REFRESH_TOKEN_INVALID');
+  }
+
   return {
     async startSession(
       userId: number,
@@ -113,77 +135,89 @@ export function createSessionService({ db, accessTokens, audit, clock, config }:
     ): Promise<IssuedTokens> {
       const now = clock.now();
       const session = { id: randomUUID(), userId, expiresAt: addSeconds(now, config.sessionTtlSeconds) };
-      const refreshToken = await db.transaction(async (tx) => {
-        const txRepo = createSessionRepository(tx as unknown as Database);
-        if (device.deviceId) {
-          await txRepo.lockUserSessions(userId);
+      const refreshToken = randomToken();
+      const refreshTtlEnd = addSeconds(now, config.refreshTokenTtlSeconds);
+      const open = (sessionRepo: SessionRepository) =>
+        sessionRepo.insertSession(
+          {
+            ...session,
+            deviceId: device.deviceId ?? null,
+            deviceName: device.deviceName ?? null,
+            platform: device.platform ?? null,
+            appVersion: device.appVersion ?? null,
+            userAgent: device.userAgent ?? client.userAgent,
+            ipAddress: client.ipAddress,
+            country: location?.country ?? null,
+            city: location?.city ?? null,
+            createdAt: now,
+            lastActiveAt: now,
+          },
+          {
+            id: randomUUID(),
+            tokenHash: sha256Hex(refreshToken),
+            createdAt: now,
+            // A refresh token never outlives its session.
+            expiresAt: refreshTtlEnd < session.expiresAt ? refreshTtlEnd : session.expiresAt,
+          },
+        );
+      const { deviceId } = device;
+      if (!deviceId) await open(repo);
+      else {
+        await db.transaction(async (tx) => {
+          const txRepo = createSessionRepository(tx as unknown as Database);
           // Same lock as blacklisting: a sign-in cannot slip a session past a concurrent block.
-          await txRepo.lockDevice(device.deviceId);
-          if (await createDeviceRepository(tx as unknown as Database).isBlacklisted(device.deviceId)) {
+          await txRepo.lockDevice(deviceId);
+          if (await createDeviceRepository(tx as unknown as Database).isBlacklisted(deviceId)) {
             throw new AppError('DEVICE_BLOCKED');
           }
-          await txRepo.revokeDeviceSessions(userId, device.deviceId, now);
-        }
-        await txRepo.insertSession({
-          ...session,
-          deviceId: device.deviceId ?? null,
-          deviceName: device.deviceName ?? null,
-          platform: device.platform ?? null,
-          appVersion: device.appVersion ?? null,
-          userAgent: device.userAgent ?? client.userAgent,
-          ipAddress: client.ipAddress,
-          country: location?.country ?? null,
-          city: location?.city ?? null,
-          createdAt: now,
-          lastActiveAt: now,
+          await txRepo.revokeDeviceSessions(userId, deviceId, now);
+          await open(txRepo);
         });
-        return issueRefreshToken(txRepo, session, now);
-      });
-      const accessToken = await accessTokens.sign({ userId, sessionId: session.id }, now);
+      }
+      const accessToken = accessTokens.sign({ userId, sessionId: session.id }, now);
       return { sessionId: session.id, accessToken, refreshToken };
     },
 
-    /** Null for anything but a valid token of a live session of an active account. */
-    async authenticate(accessToken: string): Promise<Principal | null> {
+    /**
+     * Null for anything but a valid token of a live session of an active
+     * account. The session and account come from the access cache when it
+     * holds them, else from one prepared statement.
+     */
+    async authenticate(accessToken: string): Promise<AuthenticatedPrincipal | null> {
       const claims = await accessTokens.verify(accessToken);
       if (!claims) return null;
-      const now = clock.now();
-      const session = await repo.findLiveSession(claims.sessionId, now);
-      if (!session || session.userId !== claims.userId || isLocked(session, now)) return null;
-      if (now.getTime() - session.lastActiveAt.getTime() > touchIntervalMs) {
-        await repo.touchSession(session.sessionId, now);
+      let access = accessCache.lookup(claims.sessionId);
+      if (!access) {
+        const readAtEpoch = accessCache.epoch();
+        const row = await repo.findAccess(claims.sessionId);
+        if (!row) return null;
+        access = accessCache.remember(readAtEpoch, toSessionAccess(row));
       }
-      return { userId: session.userId, sessionId: session.sessionId };
+      const now = clock.now();
+      if (access.userId !== claims.userId || access.expiresAt <= now || isLocked(access.account.user, now)) return null;
+      if (now.getTime() - access.lastActiveAt.getTime() > touchIntervalMs) {
+        access.lastActiveAt = now;
+        await repo.touchSession(access.sessionId, now);
+      }
+      return { userId: access.userId, sessionId: access.sessionId, account: access.account };
     },
 
     async rotateRefreshToken(refreshToken: string, client: ClientContext) {
       const now = clock.now();
-      const token = await repo.findRefreshTokenByHash(sha256Hex(refreshToken));
-      // Before the session checks: blacklisting ends the session too, and the client must learn why.
-      if (token?.deviceId && (await devices.isBlacklisted(token.deviceId))) throw new AppError('DEVICE_BLOCKED');
-      if (
-        !token ||
-        token.revokedAt ||
-        token.sessionRevokedAt ||
-        token.expiresAt <= now ||
-        token.sessionExpiresAt <= now ||
-        isLocked(token, now)
-      ) {
-        throw new AppError('REFRESH_TOKEN_INVALID');
-      }
-      const session = { id: token.sessionId, userId: token.userId, expiresAt: token.sessionExpiresAt };
-      const newRefreshToken = await db.transaction(async (tx) => {
-        const txRepo = createSessionRepository(tx as unknown as Database);
-        if (!(await txRepo.claimRefreshToken(token.id, now))) return null;
-        await txRepo.touchSession(token.sessionId, now);
-        return issueRefreshToken(txRepo, session, now);
+      const tokenHash = sha256Hex(refreshToken);
+      const nextToken = randomToken();
+      const rotated = await repo.rotateRefreshToken({
+        tokenHash,
+        next: {
+          id: randomUUID(),
+          tokenHash: sha256Hex(nextToken),
+          ttlEnd: addSeconds(now, config.refreshTokenTtlSeconds),
+        },
+        now,
       });
-      if (!newRefreshToken) {
-        await handleReuse(token, now, client);
-        throw new AppError('REFRESH_TOKEN_REUSED');
-      }
-      const accessToken = await accessTokens.sign({ userId: token.userId, sessionId: token.sessionId }, now);
-      return { accessToken, refreshToken: newRefreshToken, sessionId: token.sessionId };
+      if (!rotated) throw await refusal(tokenHash, now, client);
+      const accessToken = accessTokens.sign(rotated, now);
+      return { accessToken, refreshToken: nextToken, sessionId: rotated.sessionId };
     },
 
     /** Logout with a refresh token instead of an access token: only a current, unused token names its session. */

@@ -28,8 +28,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) =>
-        accounts.lockUser(await actorOf(request), request.params.id, request.body ?? {}, clientOf(request)),
+      async (request) => accounts.lockUser(actorOf(request), request.params.id, request.body ?? {}, clientOf(request)),
     );
 
     app.post(
@@ -45,7 +44,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => accounts.unlockUser(await actorOf(request), request.params.id, clientOf(request)),
+      async (request) => accounts.unlockUser(actorOf(request), request.params.id, clientOf(request)),
     );
 
     app.delete(
@@ -61,7 +60,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => accounts.signOutEverywhere(await actorOf(request), request.params.id, clientOf(request)),
+      async (request) => accounts.signOutEverywhere(actorOf(request), request.params.id, clientOf(request)),
     );
   };
 }

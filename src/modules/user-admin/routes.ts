@@ -38,7 +38,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
       },
       async (request, reply) => {
         reply.code(201);
-        return userAdmin.createUser(await actorOf(request), request.body, clientOf(request));
+        return userAdmin.createUser(actorOf(request), request.body, clientOf(request));
       },
     );
 
@@ -77,7 +77,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => userAdmin.getUser(await actorOf(request), request.params.id),
+      async (request) => userAdmin.getUser(actorOf(request), request.params.id),
     );
 
     app.patch(
@@ -93,8 +93,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      async (request) =>
-        userAdmin.updateUser(await actorOf(request), request.params.id, request.body, clientOf(request)),
+      async (request) => userAdmin.updateUser(actorOf(request), request.params.id, request.body, clientOf(request)),
     );
 
     app.delete(
@@ -111,12 +110,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
         },
       },
       async (request) =>
-        userAdmin.deleteUser(
-          await actorOf(request),
-          request.params.id,
-          request.body?.currentPassword,
-          clientOf(request),
-        ),
+        userAdmin.deleteUser(actorOf(request), request.params.id, request.body?.currentPassword, clientOf(request)),
     );
   };
 }

@@ -1,7 +1,23 @@
 import type { UserRow } from './repository.js';
 
+export type PresentableUser = Pick<
+  UserRow,
+  | 'id'
+  | 'email'
+  | 'firstName'
+  | 'lastName'
+  | 'accountType'
+  | 'phoneNumber'
+  | 'emailVerifiedAt'
+  | 'phoneVerifiedAt'
+  | 'totpEnabledAt'
+  | 'smsMfaEnabledAt'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
 /** The public face of a user row: no hash, no lock internals. */
-export function presentUser(user: UserRow, roles: string[]) {
+export function presentUser(user: PresentableUser, roles: string[]) {
   return {
     id: user.id,
     email: user.email,

@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { createRoleRepository } from '../roles/repository.js';
+import type { Account } from '../sessions/access-cache.js';
 import type { ClientContext } from '../sessions/service.js';
 import { presentUser } from './presenter.js';
 import { createUserRepository, type ProfileChanges } from './repository.js';
@@ -23,11 +24,15 @@ export function createUserService({ db, audit, clock }: Deps) {
   const users = createUserRepository(db);
   const roles = createRoleRepository(db);
 
-  async function getProfile(userId: number) {
+  const presentProfile = (account: Pick<Account, 'user' | 'roles' | 'permissions'>) => ({
+    ...presentUser(account.user, account.roles),
+    permissions: account.permissions,
+  });
+
+  async function readProfile(userId: number) {
     const user = await users.findUserById(userId);
     if (!user) throw new AppError('UNAUTHORIZED');
-    const access = await roles.findRolesAndPermissions(userId);
-    return { ...presentUser(user, access.roles), permissions: access.permissions };
+    return presentProfile({ user, ...(await roles.findRolesAndPermissions(userId)) });
   }
 
   /** Applies a profile change made by `actorUserId` (the user, or an administrator). */
@@ -63,12 +68,13 @@ export function createUserService({ db, audit, clock }: Deps) {
   }
 
   return {
-    getProfile,
+    /** The caller's profile from what authentication already read: no further query. */
+    presentProfile,
     updateProfile,
 
     async updateOwnProfile(userId: number, update: ProfileUpdate, client: ClientContext) {
       if (!(await updateProfile(userId, update, userId, client))) throw new AppError('UNAUTHORIZED');
-      return getProfile(userId);
+      return readProfile(userId);
     },
   };
 }

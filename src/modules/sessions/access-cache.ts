@@ -1,0 +1,126 @@
+import type { DatabaseHandle } from '../../db/database.js';
+import type { Listener } from '../../db/listener.js';
+import type { Clock } from '../../platform/clock.js';
+import type { PresentableUser } from '../users/presenter.js';
+import type { UserRow } from '../users/repository.js';
+
+/** What an authenticated request may need of its account: profile fields, lock state, roles, permissions. */
+export interface Account {
+  readonly user: AccountUser;
+  readonly roles: string[];
+  /** Sorted, for the profile answer. */
+  readonly permissions: string[];
+  readonly permissionSet: ReadonlySet<string>;
+}
+
+export type AccountUser = PresentableUser & Pick<UserRow, 'lockedAt' | 'lockedUntil'>;
+
+/** A session that was live when read (not revoked); expiry and locks are judged on each use. */
+export interface SessionAccess {
+  readonly sessionId: string;
+  readonly userId: number;
+  readonly expiresAt: Date;
+  lastActiveAt: Date;
+  readonly account: Account;
+}
+
+interface Entry extends SessionAccess {
+  storedAt: number;
+}
+
+/** The channel migration 0006's triggers announce changes on. */
+export const accessChannel = 'gatehouse_access';
+// A bound in case a change ever bypassed the triggers (a bulk load with triggers disabled).
+const maxAgeMs = 60_000;
+
+/**
+ * Sessions and accounts that authenticated requests read, kept in memory and
+ * dropped when PostgreSQL announces a change to them (see the migration).
+ * Three rules keep it from ever answering with a revoked session:
+ * - nothing is cached unless the announcements are being received;
+ * - a read that raced with any announcement is not stored (the epoch);
+ * - a request that changed something waits for its own announcements
+ *   (`sync`) before answering, so its client's next request sees the change.
+ * Other instances learn of a change when its announcement arrives: a few
+ * milliseconds after the commit.
+ */
+export function createAccessCache(maxEntries: number, clock: Clock) {
+  const sessions = new Map<string, Entry>();
+  const accounts = new Map<number, { account: Account; storedAt: number }>();
+  let epoch = 0;
+  let reliable = false;
+  let listener: Listener | null = null;
+
+  function forgetAll(): void {
+    epoch += 1;
+    sessions.clear();
+    accounts.clear();
+  }
+
+  const handlers = {
+    onMessage(payload: string): void {
+      epoch += 1;
+      if (payload.startsWith('s:')) sessions.delete(payload.slice(2));
+      else if (payload.startsWith('u:')) accounts.delete(Number(payload.slice(2)));
+      else forgetAll();
+    },
+    onDelivery(isReliable: boolean): void {
+      forgetAll();
+      reliable = isReliable;
+    },
+  };
+
+  function evictOldest<K, V>(map: Map<K, V>): void {
+    // A Map iterates in insertion order.
+    if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
+  }
+
+  return {
+    async connect(database: DatabaseHandle): Promise<void> {
+      if (maxEntries > 0) listener = await database.listen(accessChannel, handlers);
+    },
+
+    lookup(sessionId: string): SessionAccess | undefined {
+      const entry = sessions.get(sessionId);
+      if (!entry) return undefined;
+      const account = accounts.get(entry.userId);
+      const oldest = clock.now().getTime() - maxAgeMs;
+      if (!reliable || account?.account !== entry.account || entry.storedAt < oldest || account.storedAt < oldest) {
+        sessions.delete(sessionId);
+        return undefined;
+      }
+      return entry;
+    },
+
+    /** Taken before a database read; `remember` stores the read only if nothing was announced meanwhile. */
+    epoch: () => epoch,
+
+    remember(readAtEpoch: number, access: SessionAccess): SessionAccess {
+      if (!reliable || readAtEpoch !== epoch || maxEntries === 0) return access;
+      // Sessions of one user share one account object, so one announcement drops them all.
+      const storedAt = clock.now().getTime();
+      let account = accounts.get(access.userId);
+      if (!account || account.storedAt < storedAt - maxAgeMs) {
+        evictOldest(accounts);
+        account = { account: access.account, storedAt };
+        accounts.set(access.userId, account);
+      }
+      evictOldest(sessions);
+      const entry = { ...access, account: account.account, storedAt };
+      sessions.set(access.sessionId, entry);
+      return entry;
+    },
+
+    /** Resolves once every change committed so far has been applied here. */
+    sync: (): Promise<void> => listener?.sync() ?? Promise.resolve(),
+
+    async close(): Promise<void> {
+      reliable = false;
+      forgetAll();
+      await listener?.close();
+      listener = null;
+    },
+  };
+}
+
+export type AccessCache = ReturnType<typeof createAccessCache>;
