@@ -33,6 +33,7 @@ export function retryDelaySeconds(attempts: number): number {
  */
 export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts, metrics }: OutboxOptions) {
   let timer: NodeJS.Timeout | undefined;
+  let timerAt = 0;
   let running: Promise<number> | undefined;
   let passAgain = false;
   let stopped = true;
@@ -134,10 +135,16 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     return running;
   }
 
+  // The earliest wake-up wins: a poll scheduled when a drain ends must not replace the
+  // immediate one an enqueue asked for meanwhile (that message would wait a whole poll).
   function schedule(delayMs: number) {
     if (stopped) return;
+    const at = Date.now() + delayMs;
+    if (timer && timerAt <= at) return;
     clearTimeout(timer);
+    timerAt = at;
     timer = setTimeout(async () => {
+      timer = undefined;
       try {
         await drain();
       } catch (error) {
@@ -178,6 +185,7 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      timer = undefined;
       await running?.catch(() => {});
     },
   };
