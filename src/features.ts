@@ -56,9 +56,9 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform)
   app.addHook('onClose', () => accessCache.close());
   // A request that may have changed something answers once its changes have reached the cache,
   // so the client's next request cannot be let through by a stale entry.
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (!safeMethods.has(request.method)) await accessCache.sync();
-    return payload;
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (safeMethods.has(request.method)) return done(null, payload);
+    accessCache.sync().then(() => done(null, payload), done);
   });
   const sessions = createSessionService({ db, accessTokens, accessCache, audit, clock, config });
   const authenticate = createAuthenticate(sessions);

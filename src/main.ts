@@ -32,9 +32,9 @@ async function start(config: Config): Promise<void> {
   // While draining, every response closes its connection: a busy keep-alive connection would
   // otherwise outlive server.close() and hold the shutdown until the grace timer kills it.
   let draining = false;
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metrics.port ? await serveMetrics(platform, config.metrics.port) : null;

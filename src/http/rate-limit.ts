@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
@@ -129,9 +129,7 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<numbe
  * `/auth/%6Cogin` all spend from one budget.
  */
 export function registerRateLimits(app: FastifyInstance, store: RateLimitStore, secrets: Secrets): void {
-  app.addHook('preHandler', async (request, reply) => {
-    const rule = request.routeOptions.config.rateLimit;
-    if (!rule) return;
+  async function limit(request: FastifyRequest, reply: FastifyReply, rule: RateLimitRule): Promise<void> {
     const waits = await Promise.all([
       consume(store.perIp, `${rule.group}:${clientKey(request.ip)}`),
       ...identifiersOf(request, rule.identifiedBy).map((identifier) =>
@@ -143,5 +141,13 @@ export function registerRateLimits(app: FastifyInstance, store: RateLimitStore, 
       reply.header('retry-after', String(retryAfterSeconds));
       throw new AppError('TOO_MANY_REQUESTS', { retryAfterSeconds });
     }
+  }
+  // Attached to the routes that declare a rule, first among their preHandlers: the others
+  // (every authenticated read) pay nothing for the limiter.
+  app.addHook('onRoute', (route) => {
+    const rule = route.config?.rateLimit;
+    if (!rule) return;
+    const own = route.preHandler ? [route.preHandler].flat() : [];
+    route.preHandler = [(request, reply) => limit(request, reply, rule), ...own];
   });
 }
