@@ -10,7 +10,7 @@ import {
   userRoles,
   users,
 } from '../../db/schema.js';
-import { timestamptz } from '../../db/sql.js';
+import { preparedStatement, timestamptz } from '../../db/sql.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -67,11 +67,45 @@ function prepareFindAccess(db: Database) {
     .prepare('gatehouse_find_access');
 }
 
+/**
+ * Refresh rotation in one statement, prepared (parsed and planned once per
+ * connection): claims the presented token if it, its session and its account
+ * are all still good and the device is not blacklisted, touches the session,
+ * and inserts the next token, capped at the session's expiry.
+ */
+function prepareRotation(db: Database) {
+  const now = sql`${sql.placeholder('now')}::timestamptz`;
+  return preparedStatement<{ session_id: string; user_id: number }>(
+    db,
+    'gatehouse_rotate_refresh_token',
+    sql`
+      with claimed as (
+        update ${refreshTokens} t set rotated_at = ${now}
+        from ${sessions} s, ${users} u
+        where t.token_hash = ${sql.placeholder('tokenHash')} and t.rotated_at is null and t.revoked_at is null
+          and t.expires_at > ${now}
+          and s.id = t.session_id and s.revoked_at is null and s.expires_at > ${now}
+          and u.id = t.user_id
+          and case when u.locked_until is not null then u.locked_until <= ${now} else u.locked_at is null end
+          and not exists (select 1 from ${blacklistedDevices} b where b.device_id = s.device_id)
+        returning t.session_id, t.user_id, s.expires_at as session_expires_at
+      ), touched as (
+        update ${sessions} set last_active_at = ${now} from claimed where ${sessions.id} = claimed.session_id
+      )
+      insert into ${refreshTokens} (id, session_id, user_id, token_hash, created_at, expires_at)
+      select ${sql.placeholder('nextId')}, session_id, user_id, ${sql.placeholder('nextTokenHash')}, ${now},
+        least(${sql.placeholder('ttlEnd')}::timestamptz, session_expires_at)
+      from claimed
+      returning session_id, user_id`,
+  );
+}
+
 export type AccessRow = Awaited<ReturnType<ReturnType<typeof prepareFindAccess>['execute']>>[number];
 
 export function createSessionRepository(db: Database) {
   // Prepared on first use: transaction-scoped copies of this repository never need it.
   let findAccessQuery: ReturnType<typeof prepareFindAccess> | undefined;
+  let rotateQuery: ReturnType<typeof prepareRotation> | undefined;
 
   return {
     /** A new session and its first refresh token, in one statement. */
@@ -155,27 +189,14 @@ export function createSessionRepository(db: Database) {
       next,
       now,
     }: Rotation): Promise<{ sessionId: string; userId: number } | null> {
-      const at = timestamptz(now);
-      const result = (await db.execute(sql`
-        with claimed as (
-          update ${refreshTokens} t set rotated_at = ${at}
-          from ${sessions} s, ${users} u
-          where t.token_hash = ${tokenHash} and t.rotated_at is null and t.revoked_at is null
-            and t.expires_at > ${at}
-            and s.id = t.session_id and s.revoked_at is null and s.expires_at > ${at}
-            and u.id = t.user_id
-            and case when u.locked_until is not null then u.locked_until <= ${at} else u.locked_at is null end
-            and not exists (select 1 from ${blacklistedDevices} b where b.device_id = s.device_id)
-          returning t.session_id, t.user_id, s.expires_at as session_expires_at
-        ), touched as (
-          update ${sessions} set last_active_at = ${at} from claimed where ${sessions.id} = claimed.session_id
-        )
-        insert into ${refreshTokens} (id, session_id, user_id, token_hash, created_at, expires_at)
-        select ${next.id}, session_id, user_id, ${next.tokenHash}, ${at},
-          least(${timestamptz(next.ttlEnd)}, session_expires_at)
-        from claimed
-        returning session_id, user_id`)) as unknown as { rows: { session_id: string; user_id: number }[] };
-      const [row] = result.rows;
+      rotateQuery ??= prepareRotation(db);
+      const [row] = await rotateQuery({
+        tokenHash,
+        nextId: next.id,
+        nextTokenHash: next.tokenHash,
+        ttlEnd: next.ttlEnd.toISOString(),
+        now: now.toISOString(),
+      });
       return row ? { sessionId: row.session_id, userId: row.user_id } : null;
     },
 

@@ -20,8 +20,8 @@ export function userRoutes({ users, authenticate }: Deps): FastifyPluginAsyncTyp
         response: { 200: ProfileSchema, ...errorResponses(401) },
       },
     };
-    app.get('/auth/profile', readProfile, async (request) => users.presentProfile(principalOf(request).account));
-    app.get('/users/me', readProfile, async (request) => users.presentProfile(principalOf(request).account));
+    app.get('/auth/profile', readProfile, async (request) => users.presentCachedProfile(principalOf(request).account));
+    app.get('/users/me', readProfile, async (request) => users.presentCachedProfile(principalOf(request).account));
 
     app.put(
       '/users/me',

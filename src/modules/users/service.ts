@@ -67,9 +67,20 @@ export function createUserService({ db, audit, clock }: Deps) {
     return updated;
   }
 
+  // An account object from the access cache is never changed, only replaced when the database
+  // announces a change: its presentation is computed once, not on every read of the profile.
+  const presented = new WeakMap<Account, ReturnType<typeof presentProfile>>();
+
   return {
     /** The caller's profile from what authentication already read: no further query. */
-    presentProfile,
+    presentCachedProfile(account: Account) {
+      let profile = presented.get(account);
+      if (!profile) {
+        profile = presentProfile(account);
+        presented.set(account, profile);
+      }
+      return profile;
+    },
     updateProfile,
 
     async updateOwnProfile(userId: number, update: ProfileUpdate, client: ClientContext) {
