@@ -388,8 +388,12 @@ async function waitForOk(url, child, timeoutMs) {
   throw new Error(`${child.benchName} did not answer ${url} within ${timeoutMs} ms:\n${child.stderrTail}`);
 }
 
+// The node flags of `npm start` (package.json), so the server is measured as users run it.
+const startFlags =
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.match(/--[\w-]+(=\S+)?/g) ?? [];
+
 /**
- * The real server, `node dist/main.js`, pinned to the server core. Cold start
+ * The real server, `node <npm start's flags> dist/main.js`, pinned to the server core. Cold start
  * is measured from spawn to the first 200 from /ready.
  */
 export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = [] }) {
@@ -412,6 +416,7 @@ export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = []
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
   };
   const [command, args] = pinned(settings.serverCpu, process.execPath, [
+    ...startFlags,
     ...settings.serverNodeArgs,
     ...nodeArgs,
     join(root, 'dist', 'main.js'),

@@ -86,7 +86,7 @@ export async function listenPostgres(
     throw error;
   }
 
-  async function sync(): Promise<void> {
+  async function barrier(): Promise<void> {
     const current = client;
     if (!current) return; // Not listening: the caller caches nothing meanwhile.
     let timer: NodeJS.Timeout | undefined;
@@ -100,6 +100,24 @@ export async function listenPostgres(
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  // Callers share round trips: one barrier runs at a time, and everyone who asks meanwhile
+  // shares the next one (not the running one: it may have been sent before their commit).
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  function sync(): Promise<void> {
+    if (!running) {
+      running = barrier().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    queued ??= running.then(() => {
+      queued = undefined;
+      return sync();
+    });
+    return queued;
   }
 
   heartbeat = setInterval(() => void sync(), heartbeatMs);
