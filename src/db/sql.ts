@@ -7,7 +7,8 @@ export function timestamptz(instant: Date): SQL {
   return sql`${instant.toISOString()}::timestamptz`;
 }
 
-const dialect = new PgDialect();
+// The same column casing as the database handle's drizzle instance (database.ts).
+const dialect = new PgDialect({ casing: 'snake_case' });
 
 /**
  * A raw statement that PostgreSQL parses and plans once per connection (a
