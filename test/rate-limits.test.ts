@@ -117,6 +117,18 @@ describe('POST /auth/login limits', () => {
     expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS')).toHaveLength(10 - perIdentifier);
   });
 
+  it("does not spend an email's budget on attempts its address was refused", async () => {
+    const email = uniqueEmail('shielded');
+    const flooding = { ip: freshAddress() };
+    for (let attempt = 1; attempt <= perIp; attempt += 1)
+      expectWrongPassword(await login(test, uniqueEmail(), flooding));
+    for (let attempt = 1; attempt <= 4; attempt += 1) expectLimited(await login(test, email, flooding));
+    const elsewhere = { ip: freshAddress() };
+    for (let attempt = 1; attempt <= perIdentifier; attempt += 1)
+      expectWrongPassword(await login(test, email, elsewhere));
+    expectLimited(await login(test, email, elsewhere));
+  });
+
   it('counts trailing-slash, case and percent-encoded variants of the path against one budget', async () => {
     const variants = ['/auth/login/', '/AUTH/LOGIN', '/auth/%6Cogin'];
 

@@ -130,13 +130,17 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<numbe
  */
 export function registerRateLimits(app: FastifyInstance, store: RateLimitStore, secrets: Secrets): void {
   async function limit(request: FastifyRequest, reply: FastifyReply, rule: RateLimitRule): Promise<void> {
-    const waits = await Promise.all([
-      consume(store.perIp, `${rule.group}:${clientKey(request.ip)}`),
-      ...identifiersOf(request, rule.identifiedBy).map((identifier) =>
-        consume(store.perIdentifier, `${rule.group}:${secrets.mac('rate-limit', identifier)}`),
-      ),
-    ]);
-    const retryAfterSeconds = Math.max(...waits.map((wait) => wait ?? 0));
+    // The address first: an attempt it refuses does not spend the account's budget, and parallel
+    // attempts are counted in one order (each counter alone is atomic, two raced ones are not).
+    const addressWait = await consume(store.perIp, `${rule.group}:${clientKey(request.ip)}`);
+    const waits = addressWait
+      ? [addressWait]
+      : await Promise.all(
+          identifiersOf(request, rule.identifiedBy).map((identifier) =>
+            consume(store.perIdentifier, `${rule.group}:${secrets.mac('rate-limit', identifier)}`),
+          ),
+        );
+    const retryAfterSeconds = Math.max(0, ...waits.map((wait) => wait ?? 0));
     if (retryAfterSeconds > 0) {
       reply.header('retry-after', String(retryAfterSeconds));
       throw new AppError('TOO_MANY_REQUESTS', { retryAfterSeconds });
