@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import type { Platform } from './compose.js';
 import { registerFeatures } from './features.js';
 import { registerApiReference } from './http/api-reference.js';
@@ -9,6 +10,7 @@ import { registerMetricsRoute, registerRequestObservability } from './http/obser
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
+import { lazyRequestLogger } from './platform/logger.js';
 
 export interface RouteEntry {
   method: string;
@@ -30,6 +32,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    childLoggerFactory: (parent, bindings, options) =>
+      lazyRequestLogger(parent as Logger, bindings, options) as FastifyBaseLogger,
     // Fastify accepts a hop count at run time; its types omit the number form.
     trustProxy: config.trustProxy as boolean | string,
     bodyLimit: bodyLimitBytes,
