@@ -20,43 +20,75 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-type LogMethod = (...args: unknown[]) => void;
 
 /**
  * Fastify makes a child logger for every request. With redaction on, pino
  * serializes and redacts a child's bindings when it is made: about 6% of the
  * CPU of a simple request, for a logger most requests never write to (one line
  * per request at `info`; production runs at `info`, benchmarks at `warn`).
- * This stand-in makes the real child on the first line actually written.
+ * This stand-in makes the real child on the first line actually written. A
+ * class, not an object of closures: one is made per request (50 ns vs 1.5 µs).
  */
+class LazyRequestLogger {
+  #parent: Logger;
+  #bindings: pino.Bindings;
+  #options: pino.ChildLoggerOptions;
+  #child: Logger | undefined;
+
+  constructor(parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #real(): Logger {
+    this.#child ??= this.#parent.child(this.#bindings, this.#options);
+    return this.#child;
+  }
+
+  #write(level: LevelName, args: unknown[]): void {
+    if (this.isLevelEnabled(level)) (this.#real()[level] as (...line: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]) {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.#write('trace', args);
+  }
+  silent() {}
+
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
+    return this.#real().child(bindings, options);
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.#parent).isLevelEnabled(level);
+  }
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level;
+  }
+
+  set level(level: string) {
+    this.#real().level = level;
+  }
+}
+
 export function lazyRequestLogger(parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions): Logger {
   // A route with its own log level needs a real child at once: the level is the child's.
   if (options.level) return parent.child(bindings, options);
-  let child: Logger | undefined;
-  const real = () => {
-    child ??= parent.child(bindings, options);
-    return child;
-  };
-  const method =
-    (level: LevelName): LogMethod =>
-    (...args) => {
-      if ((child ?? parent).isLevelEnabled(level)) (real()[level] as LogMethod)(...args);
-    };
-  return {
-    fatal: method('fatal'),
-    error: method('error'),
-    warn: method('warn'),
-    info: method('info'),
-    debug: method('debug'),
-    trace: method('trace'),
-    silent: () => {},
-    child: (more: pino.Bindings, moreOptions?: pino.ChildLoggerOptions) => real().child(more, moreOptions),
-    isLevelEnabled: (level: string) => (child ?? parent).isLevelEnabled(level),
-    get level() {
-      return (child ?? parent).level;
-    },
-    set level(level: string) {
-      real().level = level;
-    },
-  } as unknown as Logger;
+  return new LazyRequestLogger(parent, bindings, options) as unknown as Logger;
 }
