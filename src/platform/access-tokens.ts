@@ -1,4 +1,5 @@
 import { randomUUID, sign, verify } from 'node:crypto';
+import { setBounded } from './bounded-map.js';
 import type { PublicJwk, SigningKey } from './signing-keys.js';
 
 export interface AccessTokenClaims {
@@ -96,13 +97,6 @@ export function createAccessTokens(initialKeys: SigningKey[], options: AccessTok
   const isCurrent = (claims: { expiresAtMs: number; notBeforeMs: number }, nowMs: number) =>
     nowMs < claims.expiresAtMs && nowMs >= claims.notBeforeMs;
 
-  function remember(token: string, claims: Verified): void {
-    if (options.verifiedCacheSize <= 0) return;
-    // Oldest first out: a Map iterates in insertion order.
-    if (verified.size >= options.verifiedCacheSize) verified.delete(verified.keys().next().value as string);
-    verified.set(token, claims);
-  }
-
   return {
     sign({ userId, sessionId }, issuedAt) {
       if (!signingKey) throw new Error('No signing key loaded');
@@ -124,6 +118,7 @@ export function createAccessTokens(initialKeys: SigningKey[], options: AccessTok
     async verify(token) {
       const nowMs = options.now().getTime();
       const seen = verified.get(token);
+      // The key check too: a verify in flight across a key reload may store a token of a retired key.
       if (seen)
         return keys.has(seen.kid) && isCurrent(seen, nowMs) ? { userId: seen.userId, sessionId: seen.sessionId } : null;
 
@@ -143,7 +138,8 @@ export function createAccessTokens(initialKeys: SigningKey[], options: AccessTok
       const payload = decodeJson(payloadSegment);
       const claims = payload ? claimsOf(payload, nowMs) : null;
       if (!claims) return null;
-      remember(token, { ...claims, kid: key.kid });
+      if (options.verifiedCacheSize > 0)
+        setBounded(verified, token, { ...claims, kid: key.kid }, options.verifiedCacheSize);
       return { userId: claims.userId, sessionId: claims.sessionId };
     },
 

@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '../../db/database.js';
 import type { Listener } from '../../db/listener.js';
+import { setBounded } from '../../platform/bounded-map.js';
 import type { Clock } from '../../platform/clock.js';
 import type { PresentableUser } from '../users/presenter.js';
 import type { UserRow } from '../users/repository.js';
@@ -70,11 +71,6 @@ export function createAccessCache(maxEntries: number, clock: Clock) {
     },
   };
 
-  function evictOldest<K, V>(map: Map<K, V>): void {
-    // A Map iterates in insertion order.
-    if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
-  }
-
   return {
     async connect(database: DatabaseHandle): Promise<void> {
       if (maxEntries > 0) listener = await database.listen(accessChannel, handlers);
@@ -101,13 +97,11 @@ export function createAccessCache(maxEntries: number, clock: Clock) {
       const storedAt = clock.now().getTime();
       let account = accounts.get(access.userId);
       if (!account || account.storedAt < storedAt - maxAgeMs) {
-        evictOldest(accounts);
         account = { account: access.account, storedAt };
-        accounts.set(access.userId, account);
+        setBounded(accounts, access.userId, account, maxEntries);
       }
-      evictOldest(sessions);
       const entry = { ...access, account: account.account, storedAt };
-      sessions.set(access.sessionId, entry);
+      setBounded(sessions, access.sessionId, entry, maxEntries);
       return entry;
     },
 
