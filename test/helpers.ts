@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { composePlatform, type Platform } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
+import type { DatabaseHandle } from '../src/db/database.js';
 import { createRoleRepository } from '../src/modules/roles/repository.js';
 import type { Clock } from '../src/platform/clock.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -47,18 +48,24 @@ export interface TestAppOptions {
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
 
-/** The real application on a real database, with cheap argon2 and captured mail. */
-export async function buildTestApp(options: TestAppOptions = {}) {
+/**
+ * One running instance on `database`: the real app with cheap argon2, mail and
+ * SMS captured in `mailbox` unless transports are given.
+ */
+async function startInstance(
+  database: DatabaseHandle,
+  env: Record<string, string>,
+  clock: Clock | undefined,
+  transports: { emailTransport?: MessageTransport; smsTransport?: MessageTransport } = {},
+) {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     // Most suites send many requests from one address; the rate-limit suite sets its own.
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_IDENTIFIER: '1000000',
-    ...options.env,
+    ...env,
   });
-  const { database, drop } = await openTestDatabase();
-  const clock = createTestClock();
   const mailbox = createMailbox();
   const platform: Platform = await composePlatform(
     config,
@@ -66,14 +73,27 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     'test-app-secret-that-is-long-enough-0123456789',
     createLogger('silent'),
     {
-      ...(options.realClock ? {} : { clock }),
+      ...(clock ? { clock } : {}),
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      emailTransport: options.emailTransport ?? mailbox.transport,
-      smsTransport: options.smsTransport ?? mailbox.transport,
+      emailTransport: transports.emailTransport ?? mailbox.transport,
+      smsTransport: transports.smsTransport ?? mailbox.transport,
     },
   );
   const app: FastifyInstance = await buildApp(platform);
   await app.ready();
+  return { app, platform, mailbox };
+}
+
+/** The real application on a real database, with cheap argon2 and captured mail. */
+export async function buildTestApp(options: TestAppOptions = {}) {
+  const { database, drop } = await openTestDatabase();
+  const clock = createTestClock();
+  const { app, platform, mailbox } = await startInstance(
+    database,
+    options.env ?? {},
+    options.realClock ? undefined : clock,
+    options,
+  );
   return {
     app,
     platform,
@@ -99,22 +119,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
  * database (and `test`'s clock). `test` drops the database.
  */
 export async function buildOtherInstance(test: TestApp, env: Record<string, string> = {}) {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
-  const mailbox = createMailbox();
-  const platform = await composePlatform(
-    config,
-    test.platform.database,
-    'test-app-secret-that-is-long-enough-0123456789',
-    createLogger('silent'),
-    {
-      clock: test.clock,
-      argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-      emailTransport: mailbox.transport,
-      smsTransport: mailbox.transport,
-    },
-  );
-  const app = await buildApp(platform);
-  await app.ready();
+  const { app, platform } = await startInstance(test.platform.database, env, test.clock);
   return {
     app,
     async close() {
