@@ -102,24 +102,7 @@ export async function listenPostgres(
     }
   }
 
-  // Callers share round trips: one barrier runs at a time, and everyone who asks meanwhile
-  // shares the next one (not the running one: it may have been sent before their commit).
-  let running: Promise<void> | undefined;
-  let queued: Promise<void> | undefined;
-  function sync(): Promise<void> {
-    if (!running) {
-      running = barrier().finally(() => {
-        running = undefined;
-      });
-      return running;
-    }
-    queued ??= running.then(() => {
-      queued = undefined;
-      return sync();
-    });
-    return queued;
-  }
-
+  const sync = sharedBarrier(barrier);
   heartbeat = setInterval(() => void sync(), heartbeatMs);
   heartbeat.unref();
 
@@ -133,6 +116,29 @@ export async function listenPostgres(
       client = null;
       await current?.end().catch(() => {});
     },
+  };
+}
+
+/**
+ * Lets concurrent callers share round trips: one barrier runs at a time, and
+ * everyone who asks meanwhile shares the next one, not the running one (it may
+ * have been sent before their commit, and so not be behind it).
+ */
+export function sharedBarrier(barrier: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  return function sync(): Promise<void> {
+    if (!running) {
+      running = barrier().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    queued ??= running.then(() => {
+      queued = undefined;
+      return sync();
+    });
+    return queued;
   };
 }
 
