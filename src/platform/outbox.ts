@@ -5,6 +5,7 @@ import { outboxMessages } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
 import type { Metrics } from './metrics.js';
+import { createWakeUp } from './wake-up.js';
 
 export type Channel = 'email' | 'sms';
 
@@ -32,8 +33,6 @@ export function retryDelaySeconds(attempts: number): number {
  * Several instances drain one table safely: claims use FOR UPDATE SKIP LOCKED.
  */
 export function createOutbox({ db, transports, clock, logger, pollIntervalMs, maxAttempts, metrics }: OutboxOptions) {
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = 0;
   let running: Promise<number> | undefined;
   let passAgain = false;
   let stopped = true;
@@ -135,24 +134,17 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     return running;
   }
 
-  // The earliest wake-up wins: a poll scheduled when a drain ends must not replace the
-  // immediate one an enqueue asked for meanwhile (that message would wait a whole poll).
+  const wakeUp = createWakeUp(async () => {
+    try {
+      await drain();
+    } catch (error) {
+      logger.error({ err: error }, 'outbox drain failed');
+    }
+    schedule(pollIntervalMs);
+  });
+
   function schedule(delayMs: number) {
-    if (stopped) return;
-    const at = Date.now() + delayMs;
-    if (timer && timerAt <= at) return;
-    clearTimeout(timer);
-    timerAt = at;
-    timer = setTimeout(async () => {
-      timer = undefined;
-      try {
-        await drain();
-      } catch (error) {
-        logger.error({ err: error }, 'outbox drain failed');
-      }
-      schedule(pollIntervalMs);
-    }, delayMs);
-    timer.unref();
+    if (!stopped) wakeUp.in(delayMs);
   }
 
   return {
@@ -167,7 +159,7 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
         createdAt: now,
       });
       // Deliver promptly on this instance instead of waiting for the next poll.
-      if (!stopped) schedule(0);
+      schedule(0);
     },
     drain,
     async backlog(): Promise<number> {
@@ -184,8 +176,7 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     /** Stops polling and waits for the message in flight. */
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      timer = undefined;
+      wakeUp.cancel();
       await running?.catch(() => {});
     },
   };
