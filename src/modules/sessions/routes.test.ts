@@ -11,7 +11,8 @@ import {
   signIn,
   type TestApp,
 } from '../../../test/helpers.js';
-import { auditEvents, refreshTokens } from '../../db/schema.js';
+import { auditEvents, refreshTokens, sessions } from '../../db/schema.js';
+import { sha256Hex } from '../../platform/secrets.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -271,6 +272,20 @@ describe('expiry', () => {
     test.clock.advanceSeconds(2 * 24 * 3600);
     expectError(await get(test.app, '/auth/sessions', accessToken), 401, 'UNAUTHORIZED');
     expectError(await refresh(refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+  });
+
+  it('issues a refresh token that expires with its session, never after it', async () => {
+    const user = await createVerifiedUser(test);
+    test.clock.advanceSeconds(29 * 24 * 3600);
+    const refreshed = await refresh(user.refreshToken);
+    expect(refreshed.statusCode).toBe(200);
+    const [stored] = await test.db
+      .select({ expiresAt: refreshTokens.expiresAt, sessionExpiresAt: sessions.expiresAt })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(eq(refreshTokens.tokenHash, sha256Hex(refreshed.json().refreshToken)));
+    // Day 29 of a 30-day session: the token's own 30-day lifetime is cut to the session's end.
+    expect(stored?.expiresAt).toEqual(stored?.sessionExpiresAt);
   });
 
   it('refuses an access token past its exp while its session still refreshes', async () => {
