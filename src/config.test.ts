@@ -49,6 +49,61 @@ describe('loadConfig defaults', () => {
     expect(config.accessTokenTtlSeconds).toBe(604_800);
   });
 
+  it('takes every other default from the schema', () => {
+    expect(loadConfig({})).toMatchObject({
+      appSecret: undefined,
+      jwtIssuer: 'gatehouse',
+      jwtAudience: 'gatehouse',
+      refreshReuseGraceSeconds: 10,
+      passwordResetTtlSeconds: 60 * 60,
+      otpResendCooldownSeconds: 30,
+      otpHourlyLimit: 5,
+      smtpUrl: undefined,
+      mailFrom: 'Gatehouse <no-reply@localhost>',
+      smsWebhookUrl: undefined,
+      smsWebhookSecret: undefined,
+      twilio: undefined,
+      geoipDb: undefined,
+      redisUrl: undefined,
+      logLevel: 'info',
+      lockoutThreshold: 10,
+      lockoutDurationSeconds: 15 * 60,
+      rateLimit: { perIp: 60, perIdentifier: 20, windowSeconds: 60 },
+      metrics: { token: undefined, port: undefined },
+      outboxPollIntervalMs: 1000,
+      outboxMaxAttempts: 8,
+      migrateOnStart: true,
+      authCacheSize: 50_000,
+    });
+  });
+
+  it('logs nothing under NODE_ENV=test unless LOG_LEVEL asks for it', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
+    expect(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['1', true],
+  ])('MIGRATE_ON_START=%s migrates at start-up: %s', (value, expected) => {
+    expect(loadConfig({ MIGRATE_ON_START: value }).migrateOnStart).toBe(expected);
+  });
+
+  it('sends SMS through Twilio itself unless TWILIO_API_URL names another gateway', () => {
+    const twilio = {
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'a-twilio-auth-token',
+      TWILIO_FROM_NUMBER: '+15551234567',
+    };
+    expect(loadConfig(twilio).twilio?.apiUrl).toBe('https://api.twilio.com');
+    expect(loadConfig({ ...twilio, TWILIO_API_URL: 'https://sms.example.com/' }).twilio?.apiUrl).toBe(
+      'https://sms.example.com',
+    );
+  });
+
   it('treats empty variables as unset and returns a frozen object', () => {
     const config = loadConfig({ PORT: '', ACCESS_TOKEN_TTL: '' });
     expect(config.port).toBe(3000);

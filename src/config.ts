@@ -2,63 +2,188 @@ import { isIP } from 'node:net';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
-// Durations are written the way operators think of them: "30s", "5m", "7d".
-const duration = Type.String({ pattern: '^[1-9][0-9]*(ms|s|m|h|d)$' });
-const positiveInteger = Type.String({ pattern: '^[1-9][0-9]*$' });
-const count = Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$' });
-const flag = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
-const url = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$' });
+/**
+ * What README's configuration table says about a variable: `default` is the value used when the
+ * variable is unset (absent when that is not one fixed value), `description` its "meaning" column.
+ */
+type Documentation = {
+  readonly description: string;
+  readonly default?: string;
+};
 
-/** Every environment variable Gatehouse reads, in one place. */
-const EnvironmentSchema = Type.Object({
-  PORT: Type.Optional(positiveInteger),
-  HOST: Type.Optional(Type.String({ minLength: 1 })),
-  NODE_ENV: Type.Optional(Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')])),
-  DATABASE_URL: Type.Optional(url),
-  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  APP_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/\\S*)?$' })),
-  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  ACCESS_TOKEN_TTL: Type.Optional(duration),
-  REFRESH_TOKEN_TTL: Type.Optional(duration),
-  REFRESH_REUSE_GRACE: Type.Optional(duration),
-  SESSION_TTL: Type.Optional(duration),
-  OTP_TTL: Type.Optional(duration),
-  PASSWORD_RESET_TTL: Type.Optional(duration),
-  OTP_MAX_ATTEMPTS: Type.Optional(positiveInteger),
-  OTP_RESEND_COOLDOWN: Type.Optional(duration),
-  OTP_HOURLY_LIMIT: Type.Optional(positiveInteger),
-  MAIL_TRANSPORT: Type.Optional(Type.Union([Type.Literal('console'), Type.Literal('smtp')])),
-  SMTP_URL: Type.Optional(url),
-  MAIL_FROM: Type.Optional(Type.String({ minLength: 3 })),
-  SMS_PROVIDER: Type.Optional(Type.Union([Type.Literal('console'), Type.Literal('webhook'), Type.Literal('twilio')])),
-  SMS_WEBHOOK_URL: Type.Optional(url),
-  SMS_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
-  TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
-  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  TWILIO_FROM_NUMBER: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
-  TWILIO_API_URL: Type.Optional(url),
-  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
-  GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
-  REDIS_URL: Type.Optional(url),
-  BOOTSTRAP_SUPER_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
-  BOOTSTRAP_SUPER_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
-  LOG_LEVEL: Type.Optional(
-    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level))),
+// Durations are written the way operators think of them: "30s", "5m", "7d".
+const duration = (documentation: Documentation) =>
+  Type.String({ pattern: '^[1-9][0-9]*(ms|s|m|h|d)$', ...documentation });
+const positiveInteger = (documentation: Documentation) => Type.String({ pattern: '^[1-9][0-9]*$', ...documentation });
+const count = (documentation: Documentation) => Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$', ...documentation });
+const flag = (documentation: Documentation) =>
+  Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], documentation);
+const url = (documentation: Documentation) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://\\S+$', ...documentation });
+const text = (minLength: number, documentation: Documentation) => Type.String({ minLength, ...documentation });
+
+/**
+ * Every environment variable Gatehouse reads, written once: its rule, its default and what it means.
+ * A variable with a default is required here and filled in before validation, so a default obeys
+ * its own rule; README's configuration table is checked against this (test/config-docs.test.ts).
+ */
+export const EnvironmentSchema = Type.Object({
+  PORT: positiveInteger({ default: '3000', description: 'HTTP port' }),
+  HOST: text(1, {
+    default: '127.0.0.1',
+    description: 'listen address (`0.0.0.0` to accept outside connections)',
+  }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: '`production` hides `otp` from responses and refuses unsafe settings (below)',
+  }),
+  DATABASE_URL: Type.Optional(url({ description: '`postgres://...`; absent: the embedded database in `DATA_DIR`' })),
+  DATA_DIR: text(1, {
+    default: './data',
+    description: 'embedded database files, and the generated `APP_SECRET` outside production',
+  }),
+  APP_SECRET: Type.Optional(
+    text(32, {
+      description:
+        'at least 32 characters; keys the code MACs and encrypts the signing keys. Required in production; ' +
+        'absent elsewhere: generated once and kept in `DATA_DIR`. Keep it stable: changing it invalidates signing keys',
+    }),
   ),
-  LOCKOUT_THRESHOLD: Type.Optional(positiveInteger),
-  LOCKOUT_DURATION: Type.Optional(duration),
-  RATE_LIMIT_PER_IP: Type.Optional(positiveInteger),
-  RATE_LIMIT_PER_IDENTIFIER: Type.Optional(positiveInteger),
-  RATE_LIMIT_WINDOW: Type.Optional(duration),
-  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  METRICS_PORT: Type.Optional(positiveInteger),
-  OUTBOX_POLL_INTERVAL: Type.Optional(duration),
-  OUTBOX_MAX_ATTEMPTS: Type.Optional(positiveInteger),
-  MIGRATE_ON_START: Type.Optional(flag),
-  AUTH_CACHE_SIZE: Type.Optional(count),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/]+(/\\S*)?$',
+      description:
+        'base of links in emails; never taken from request headers. Required in production; ' +
+        'absent elsewhere: `http://localhost:PORT`',
+    }),
+  ),
+  JWT_ISSUER: text(1, { default: 'gatehouse', description: '`iss` of access tokens' }),
+  JWT_AUDIENCE: text(1, { default: 'gatehouse', description: '`aud` of access tokens' }),
+  ACCESS_TOKEN_TTL: duration({ default: '7d', description: 'access token lifetime' }),
+  REFRESH_TOKEN_TTL: duration({ default: '30d', description: 'refresh token lifetime (never beyond its session)' }),
+  REFRESH_REUSE_GRACE: duration({
+    default: '10s',
+    description: 'a rotated refresh token reused after this ends the session',
+  }),
+  SESSION_TTL: duration({ default: '30d', description: 'absolute session lifetime' }),
+  OTP_TTL: duration({ default: '5m', description: 'one-time code lifetime' }),
+  PASSWORD_RESET_TTL: duration({ default: '1h', description: 'lifetime of a password-reset link' }),
+  OTP_MAX_ATTEMPTS: positiveInteger({ default: '5', description: 'wrong guesses before a code is void' }),
+  OTP_RESEND_COOLDOWN: duration({
+    default: '30s',
+    description:
+      'minimum time between two messages for one purpose (sign-up code, sign-in code, reset link...) to one address',
+  }),
+  OTP_HOURLY_LIMIT: positiveInteger({
+    default: '5',
+    description: 'messages per address per hour, all purposes together',
+  }),
+  MAIL_TRANSPORT: Type.Union([Type.Literal('console'), Type.Literal('smtp')], {
+    default: 'console',
+    description: '`console` prints emails; `smtp` sends them. Must be set explicitly in production',
+  }),
+  SMTP_URL: Type.Optional(url({ description: 'e.g. `smtps://user:pass@smtp.example.com:465`; required with `smtp`' })),
+  MAIL_FROM: text(3, { default: 'Gatehouse <no-reply@localhost>', description: 'sender of every email' }),
+  SMS_PROVIDER: Type.Union([Type.Literal('console'), Type.Literal('webhook'), Type.Literal('twilio')], {
+    default: 'console',
+    description: '`console`, `webhook` or `twilio`. Must be set explicitly in production',
+  }),
+  SMS_WEBHOOK_URL: Type.Optional(url({ description: 'required with `webhook`' })),
+  SMS_WEBHOOK_SECRET: Type.Optional(
+    text(16, {
+      description: "key of the webhook's `X-Gatehouse-Signature` HMAC, at least 16 characters; absent: `APP_SECRET`",
+    }),
+  ),
+  TWILIO_ACCOUNT_SID: Type.Optional(
+    Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'required with `twilio`: `AC` and 32 hex digits' }),
+  ),
+  TWILIO_AUTH_TOKEN: Type.Optional(text(16, { description: 'required with `twilio`' })),
+  TWILIO_FROM_NUMBER: Type.Optional(
+    Type.String({
+      pattern: '^\\+[1-9][0-9]{6,14}$',
+      description: 'required with `twilio`: the sending number, e.g. `+15551234567`',
+    }),
+  ),
+  TWILIO_API_URL: url({
+    default: 'https://api.twilio.com',
+    description: 'override for a Twilio-compatible gateway',
+  }),
+  TRUST_PROXY: text(1, {
+    default: 'false',
+    description:
+      '`true`, a hop count, or a comma-separated list of proxy addresses and CIDR ranges: ' +
+      'then the client IP comes from `X-Forwarded-For`',
+  }),
+  GEOIP_DB: Type.Optional(
+    text(1, {
+      description: 'path of a `.mmdb` file (DB-IP or MaxMind City layout); absent: the bundled DB-IP City Lite',
+    }),
+  ),
+  REDIS_URL: Type.Optional(
+    url({
+      description:
+        'shared store for rate-limit counters (else PostgreSQL with `DATABASE_URL`, memory on the embedded database)',
+    }),
+  ),
+  BOOTSTRAP_SUPER_ADMIN_EMAIL: Type.Optional(
+    text(3, { description: 'create a verified SUPER_ADMIN with this email at start-up when none exists' }),
+  ),
+  BOOTSTRAP_SUPER_ADMIN_PASSWORD: Type.Optional(
+    text(1, { description: "that SUPER_ADMIN's password; set both variables or neither" }),
+  ),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: '`fatal` … `trace`, or `silent` (the default under `NODE_ENV=test`)' },
+  ),
+  LOCKOUT_THRESHOLD: positiveInteger({
+    default: '10',
+    description: 'consecutive failed password sign-ins per email before it is locked',
+  }),
+  LOCKOUT_DURATION: duration({
+    default: '15m',
+    description: 'first lock; each further lockout doubles it, up to 24 h',
+  }),
+  RATE_LIMIT_PER_IP: positiveInteger({
+    default: '60',
+    description:
+      'requests per window from one client IP to each sensitive endpoint (sign-in, sign-up, codes, reset, 2FA)',
+  }),
+  RATE_LIMIT_PER_IDENTIFIER: positiveInteger({
+    default: '20',
+    description: 'requests per window about one email, phone number or MFA challenge',
+  }),
+  RATE_LIMIT_WINDOW: duration({ default: '1m', description: 'rate-limit window' }),
+  METRICS_TOKEN: Type.Optional(
+    text(16, {
+      description:
+        'serve `GET /metrics` (Prometheus text) to `Authorization: Bearer <token>` only; at least 16 characters',
+    }),
+  ),
+  METRICS_PORT: Type.Optional(
+    positiveInteger({
+      description:
+        'serve `/metrics` on this port instead (bound to `HOST`, for a private scrape network; ' +
+        '`METRICS_TOKEN` still applies when set); without either variable there is no `/metrics`',
+    }),
+  ),
+  OUTBOX_POLL_INTERVAL: duration({
+    default: '1s',
+    description: 'how often the email worker looks for due messages',
+  }),
+  OUTBOX_MAX_ATTEMPTS: positiveInteger({
+    default: '8',
+    description: 'delivery attempts before a message is marked failed (retries back off from 5 s to 1 h)',
+  }),
+  MIGRATE_ON_START: flag({ default: 'true', description: 'apply migrations at start-up (`true`/`1` or `false`/`0`)' }),
+  AUTH_CACHE_SIZE: count({
+    default: '50000',
+    description:
+      'verified access tokens and live sessions kept in memory; dropped on change through PostgreSQL ' +
+      '`LISTEN/NOTIFY` (see [Security](docs/security.md)); `0` reads the database on every request',
+  }),
 });
+
+/** The schema's defaults, taken once from its `default` annotations. */
+const environmentDefaults = Value.Default(EnvironmentSchema, {}) as Readonly<Record<string, string>>;
 
 type Environment = Static<typeof EnvironmentSchema>;
 
@@ -165,42 +290,45 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .filter((name) => env[name] !== undefined && env[name] !== '')
       .map((name) => [name, env[name]]),
   );
-  const [firstError] = Value.Errors(EnvironmentSchema, known);
+  const withDefaults = { ...environmentDefaults, ...known };
+  const [firstError] = Value.Errors(EnvironmentSchema, withDefaults);
   if (firstError) {
     const name = firstError.instancePath.replace(/^\//, '') || 'environment';
     throw new ConfigError(`Invalid ${name}: ${firstError.message}`);
   }
-  const e = known as Environment;
-  const nodeEnv = e.NODE_ENV ?? 'development';
+  const e = withDefaults as Environment;
+  // What the operator set, as distinct from a default: production insists on some choices being explicit.
+  const set = known as Partial<Environment>;
+  const nodeEnv = e.NODE_ENV;
   const isProduction = nodeEnv === 'production';
-  const port = Number(e.PORT ?? '3000');
+  const port = Number(e.PORT);
   if (port > 65535) throw new ConfigError('Invalid PORT: must be at most 65535');
 
   const config: Config = {
     port,
-    host: e.HOST ?? '127.0.0.1',
+    host: e.HOST,
     nodeEnv,
     isProduction,
     exposeOtp: !isProduction,
     databaseUrl: e.DATABASE_URL,
-    dataDir: e.DATA_DIR ?? './data',
+    dataDir: e.DATA_DIR,
     appSecret: e.APP_SECRET,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
-    jwtIssuer: e.JWT_ISSUER ?? 'gatehouse',
-    jwtAudience: e.JWT_AUDIENCE ?? 'gatehouse',
-    accessTokenTtlSeconds: seconds(e.ACCESS_TOKEN_TTL ?? '7d'),
-    refreshTokenTtlSeconds: seconds(e.REFRESH_TOKEN_TTL ?? '30d'),
-    refreshReuseGraceSeconds: seconds(e.REFRESH_REUSE_GRACE ?? '10s'),
-    sessionTtlSeconds: seconds(e.SESSION_TTL ?? '30d'),
-    otpTtlSeconds: seconds(e.OTP_TTL ?? '5m'),
-    passwordResetTtlSeconds: seconds(e.PASSWORD_RESET_TTL ?? '1h'),
-    otpMaxAttempts: Number(e.OTP_MAX_ATTEMPTS ?? '5'),
-    otpResendCooldownSeconds: seconds(e.OTP_RESEND_COOLDOWN ?? '30s'),
-    otpHourlyLimit: Number(e.OTP_HOURLY_LIMIT ?? '5'),
-    mailTransport: e.MAIL_TRANSPORT ?? 'console',
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    accessTokenTtlSeconds: seconds(e.ACCESS_TOKEN_TTL),
+    refreshTokenTtlSeconds: seconds(e.REFRESH_TOKEN_TTL),
+    refreshReuseGraceSeconds: seconds(e.REFRESH_REUSE_GRACE),
+    sessionTtlSeconds: seconds(e.SESSION_TTL),
+    otpTtlSeconds: seconds(e.OTP_TTL),
+    passwordResetTtlSeconds: seconds(e.PASSWORD_RESET_TTL),
+    otpMaxAttempts: Number(e.OTP_MAX_ATTEMPTS),
+    otpResendCooldownSeconds: seconds(e.OTP_RESEND_COOLDOWN),
+    otpHourlyLimit: Number(e.OTP_HOURLY_LIMIT),
+    mailTransport: e.MAIL_TRANSPORT,
     smtpUrl: e.SMTP_URL,
-    mailFrom: e.MAIL_FROM ?? 'Gatehouse <no-reply@localhost>',
-    smsProvider: e.SMS_PROVIDER ?? 'console',
+    mailFrom: e.MAIL_FROM,
+    smsProvider: e.SMS_PROVIDER,
     smsWebhookUrl: e.SMS_WEBHOOK_URL,
     smsWebhookSecret: e.SMS_WEBHOOK_SECRET,
     twilio:
@@ -209,7 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             accountSid: e.TWILIO_ACCOUNT_SID,
             authToken: e.TWILIO_AUTH_TOKEN,
             fromNumber: e.TWILIO_FROM_NUMBER,
-            apiUrl: (e.TWILIO_API_URL ?? 'https://api.twilio.com').replace(/\/+$/, ''),
+            apiUrl: e.TWILIO_API_URL.replace(/\/+$/, ''),
           }
         : undefined,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
@@ -219,26 +347,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.BOOTSTRAP_SUPER_ADMIN_EMAIL && e.BOOTSTRAP_SUPER_ADMIN_PASSWORD
         ? { email: e.BOOTSTRAP_SUPER_ADMIN_EMAIL, password: e.BOOTSTRAP_SUPER_ADMIN_PASSWORD }
         : undefined,
-    logLevel: e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
-    lockoutThreshold: Number(e.LOCKOUT_THRESHOLD ?? '10'),
-    lockoutDurationSeconds: seconds(e.LOCKOUT_DURATION ?? '15m'),
+    logLevel: set.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : e.LOG_LEVEL),
+    lockoutThreshold: Number(e.LOCKOUT_THRESHOLD),
+    lockoutDurationSeconds: seconds(e.LOCKOUT_DURATION),
     rateLimit: {
-      perIp: Number(e.RATE_LIMIT_PER_IP ?? '60'),
-      perIdentifier: Number(e.RATE_LIMIT_PER_IDENTIFIER ?? '20'),
-      windowSeconds: seconds(e.RATE_LIMIT_WINDOW ?? '1m'),
+      perIp: Number(e.RATE_LIMIT_PER_IP),
+      perIdentifier: Number(e.RATE_LIMIT_PER_IDENTIFIER),
+      windowSeconds: seconds(e.RATE_LIMIT_WINDOW),
     },
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT ? Number(e.METRICS_PORT) : undefined },
-    outboxPollIntervalMs: parseDurationMs(e.OUTBOX_POLL_INTERVAL ?? '1s'),
-    outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS ?? '8'),
-    migrateOnStart: (e.MIGRATE_ON_START ?? 'true') === 'true' || e.MIGRATE_ON_START === '1',
-    authCacheSize: Number(e.AUTH_CACHE_SIZE ?? '50000'),
+    outboxPollIntervalMs: parseDurationMs(e.OUTBOX_POLL_INTERVAL),
+    outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS),
+    migrateOnStart: e.MIGRATE_ON_START === 'true' || e.MIGRATE_ON_START === '1',
+    authCacheSize: Number(e.AUTH_CACHE_SIZE),
   };
-  checkConsistency(config, e);
+  checkConsistency(config, set);
   return Object.freeze(config);
 }
 
-function checkConsistency(config: Config, e: Environment): void {
-  if (Boolean(e.BOOTSTRAP_SUPER_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_SUPER_ADMIN_PASSWORD)) {
+function checkConsistency(config: Config, set: Partial<Environment>): void {
+  if (Boolean(set.BOOTSTRAP_SUPER_ADMIN_EMAIL) !== Boolean(set.BOOTSTRAP_SUPER_ADMIN_PASSWORD)) {
     throw new ConfigError(
       'Invalid BOOTSTRAP_SUPER_ADMIN_PASSWORD: set both BOOTSTRAP_SUPER_ADMIN_EMAIL and _PASSWORD, or neither',
     );
@@ -256,15 +384,15 @@ function checkConsistency(config: Config, e: Environment): void {
   }
   if (!config.isProduction) return;
   // Production refuses settings that are only safe on a developer's machine.
-  if (!e.APP_SECRET) throw new ConfigError('Invalid APP_SECRET: required in production (at least 32 characters)');
-  if (!e.PUBLIC_URL)
+  if (!set.APP_SECRET) throw new ConfigError('Invalid APP_SECRET: required in production (at least 32 characters)');
+  if (!set.PUBLIC_URL)
     throw new ConfigError('Invalid PUBLIC_URL: required in production (links in emails are built from it)');
-  if (!e.MAIL_TRANSPORT) {
+  if (!set.MAIL_TRANSPORT) {
     throw new ConfigError(
       'Invalid MAIL_TRANSPORT: set it explicitly in production (smtp, or console if you really mean it)',
     );
   }
-  if (!e.SMS_PROVIDER) {
+  if (!set.SMS_PROVIDER) {
     throw new ConfigError('Invalid SMS_PROVIDER: set it explicitly in production (webhook, twilio, or console)');
   }
 }
