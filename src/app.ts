@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import type { Platform } from './compose.js';
 import { registerFeatures } from './features.js';
 import { registerApiReference } from './http/api-reference.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { registerErrorHandling, sendRouterError } from './http/error-handler.js';
 import { registerMetricsRoute, registerRequestObservability } from './http/observability.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerRequestContext } from './http/request-context.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
 import { lazyRequestLogger } from './platform/logger.js';
+import type { Services } from './services.js';
 
 export interface RouteEntry {
   method: string;
@@ -26,8 +28,11 @@ declare module 'fastify' {
 // Auth payloads are small; a large body is a mistake or an attack, refused before parsing.
 const bodyLimitBytes = 32 * 1024;
 
-/** Builds the HTTP application; `main.ts` listens, tests call `inject`. */
-export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+/**
+ * Builds the HTTP application over the platform and the services; `main.ts`
+ * listens, tests call `inject`. Closing the app closes both: one `close()`.
+ */
+export async function buildApp(platform: Platform, services: Services): Promise<FastifyInstance> {
   const { config, logger } = platform;
 
   const app = Fastify({
@@ -39,6 +44,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     bodyLimit: bodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    frameworkErrors: sendRouterError,
     // One line per request instead, written by registerRequestObservability.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false },
@@ -60,12 +66,15 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   registerSecurityHeaders(app);
   registerRequestObservability(app, platform.metrics);
   registerRateLimits(app, platform.rateLimits, platform.secrets);
+  registerRequestContext(app);
   if (config.metrics.token && !config.metrics.port) registerMetricsRoute(app, platform.metrics, config.metrics.token);
-  app.addHook('onClose', () => platform.rateLimits.close());
-  app.addHook('onClose', () => platform.hasher.close());
+  app.addHook('onClose', async () => {
+    await services.close();
+    await platform.close();
+  });
 
   await registerApiReference(app);
-  await registerFeatures(app, platform);
+  await registerFeatures(app, platform, services);
 
   return app as unknown as FastifyInstance;
 }

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFromProcess } from './config.js';
 import { openDatabase } from './db/database.js';
-import { createSuperAdmin } from './modules/users/super-admin.js';
+import { createAuditRecorder } from './modules/audit/recorder.js';
+import { createSuperAdmin } from './modules/user-admin/super-admin.js';
 import { systemClock } from './platform/clock.js';
 import { createPasswordHasher, createPasswordPolicy } from './platform/password.js';
+import { createRepositories } from './repositories.js';
 
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   migrate: {
@@ -29,8 +31,11 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       const hasher = await createPasswordHasher();
       try {
         await database.migrate();
+        // Only what creating an account needs: no keys, outbox or listeners for a one-shot command.
+        const repositories = createRepositories(database.db);
         const deps = {
-          db: database.db,
+          ...repositories,
+          audit: createAuditRecorder({ audit: repositories.audit, clock: systemClock }),
           hasher,
           passwordPolicy: createPasswordPolicy(),
           clock: systemClock,

@@ -5,7 +5,7 @@ import { createRateLimitStore } from './http/rate-limit.js';
 import { createAccessTokens } from './platform/access-tokens.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createGeoIp } from './platform/geoip.js';
-import { createConsoleTransport, createSmtpTransport, type MessageTransport } from './platform/mail-transport.js';
+import { createConsoleTransport, createSmtpTransport, type EmailTransport } from './platform/mail-transport.js';
 import { createMetrics, registerStateGauges } from './platform/metrics.js';
 import { createOutbox } from './platform/outbox.js';
 import { type Argon2Parameters, createPasswordHasher, createPasswordPolicy } from './platform/password.js';
@@ -15,9 +15,10 @@ import {
   createConsoleSmsTransport,
   createTwilioSmsTransport,
   createWebhookSmsTransport,
+  type SmsTransport,
 } from './platform/sms-transport.js';
 
-function createSmsTransport(config: Config, appSecret: string): MessageTransport {
+function createSmsTransport(config: Config, appSecret: string): SmsTransport {
   if (config.smsProvider === 'webhook' && config.smsWebhookUrl) {
     return createWebhookSmsTransport(config.smsWebhookUrl, config.smsWebhookSecret ?? appSecret);
   }
@@ -28,8 +29,8 @@ function createSmsTransport(config: Config, appSecret: string): MessageTransport
 export interface PlatformOverrides {
   clock?: Clock;
   argon2?: Argon2Parameters;
-  emailTransport?: MessageTransport;
-  smsTransport?: MessageTransport;
+  emailTransport?: EmailTransport;
+  smsTransport?: SmsTransport;
 }
 
 /**
@@ -72,6 +73,8 @@ export async function composePlatform(
     metrics,
   });
   registerStateGauges(metrics, { outboxBacklog: () => outbox.backlog(), poolStats: database.poolStats });
+  const rateLimits = await createRateLimitStore(config, database);
+  const hasher = await createPasswordHasher(overrides.argon2);
   return {
     config,
     database,
@@ -84,9 +87,21 @@ export async function composePlatform(
     emailTransport,
     metrics,
     geoIp: createGeoIp(config.geoipDb),
-    rateLimits: await createRateLimitStore(config, database),
-    hasher: await createPasswordHasher(overrides.argon2),
+    rateLimits,
+    hasher,
     passwordPolicy: createPasswordPolicy(),
+    /**
+     * Stops what the platform started: the outbox (after the message in
+     * flight), the mail connection, the rate-limit store, the hash workers.
+     * The database belongs to whoever opened it (several instances in a test
+     * may share one handle) and is closed by them.
+     */
+    async close(): Promise<void> {
+      await outbox.stop();
+      emailTransport.close?.();
+      await rateLimits.close();
+      await hasher.close();
+    },
   };
 }
 

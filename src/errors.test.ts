@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { AppError, errorCatalogue, reasonPhrases } from './errors.js';
+import { AppError, errorCatalogue, reasonPhrase } from './errors.js';
 
 describe('error catalogue', () => {
   it('is documented in docs/errors.md, code for code and status for status', async () => {
@@ -14,8 +15,12 @@ describe('error catalogue', () => {
     expect(documented).toEqual(catalogued);
   });
 
-  it('gives every status a reason phrase for the `error` field', () => {
-    for (const { statusCode } of Object.values(errorCatalogue)) expect(reasonPhrases[statusCode]).toBeTruthy();
+  it('answers each status with its standard reason phrase in the `error` field', () => {
+    for (const { statusCode } of Object.values(errorCatalogue)) {
+      expect(STATUS_CODES[statusCode]).toBeTruthy();
+      expect(reasonPhrase(statusCode)).toBe(STATUS_CODES[statusCode]);
+    }
+    expect(reasonPhrase(414)).toBe('URI Too Long');
   });
 
   it('builds errors only from catalogue entries', () => {

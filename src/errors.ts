@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * Every error a client can receive: a stable `code`, its HTTP status and the
  * public message. `docs/errors.md` documents the same list, and a test keeps
@@ -5,6 +7,7 @@
  */
 export const errorCatalogue = {
   VALIDATION_FAILED: { statusCode: 400, message: 'Invalid input' },
+  INVALID_URL: { statusCode: 400, message: 'The URL is not valid' },
   INVALID_JSON: { statusCode: 400, message: 'The request body is not valid JSON' },
   INVALID_EMAIL: { statusCode: 400, message: 'The email address is not valid' },
   PASSWORD_TOO_COMMON: { statusCode: 400, message: 'This password is too common; choose another' },
@@ -42,6 +45,7 @@ export const errorCatalogue = {
   },
   LAST_SUPER_ADMIN: { statusCode: 409, message: 'The last SUPER_ADMIN cannot lose the role or be deleted' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body is too large' },
+  URI_TOO_LONG: { statusCode: 414, message: 'A part of the URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, message: 'Send the body as application/json' },
   ACCOUNT_LOCKED: { statusCode: 423, message: 'The account is locked' },
   TOO_MANY_REQUESTS: { statusCode: 429, message: 'Too many requests; try again later' },
@@ -74,18 +78,7 @@ export class AppError extends Error {
   }
 }
 
-/** HTTP reason phrases for the `error` field of the seed's error body. */
-export const reasonPhrases: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  423: 'Locked',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** The `error` field of the seed's error body: the standard reason phrase of the status ("URI Too Long"). */
+export function reasonPhrase(statusCode: number): string {
+  return STATUS_CODES[statusCode] ?? 'Error';
+}

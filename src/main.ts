@@ -4,9 +4,10 @@ import { composePlatform, type Platform } from './compose.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDatabase } from './db/database.js';
 import { registerMetricsRoute } from './http/observability.js';
-import { createSuperAdmin } from './modules/users/super-admin.js';
+import { createSuperAdmin } from './modules/user-admin/super-admin.js';
 import { resolveAppSecret } from './platform/app-secret.js';
 import { createLogger } from './platform/logger.js';
+import { composeServices } from './services.js';
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
 const shutdownGraceMs = 10_000;
@@ -17,18 +18,18 @@ async function start(config: Config): Promise<void> {
   if (config.migrateOnStart) await database.migrate();
   const appSecret = await resolveAppSecret(config.appSecret, config.dataDir);
   const platform = await composePlatform(config, database, appSecret, logger);
+  const services = await composeServices(platform);
 
   if (config.bootstrapSuperAdmin) {
-    const outcome = await createSuperAdmin(platform, config.bootstrapSuperAdmin, { onlyIfNone: true });
+    const outcome = await createSuperAdmin(
+      { ...services.repositories, ...platform, audit: services.audit },
+      config.bootstrapSuperAdmin,
+      { onlyIfNone: true },
+    );
     logger.info({ outcome }, 'super admin bootstrap');
   }
 
-  const app = await buildApp(platform);
-  app.addHook('onClose', async () => {
-    await platform.outbox.stop();
-    platform.emailTransport.close?.();
-    await database.close();
-  });
+  const app = await buildApp(platform, services);
   // While draining, every response closes its connection: a busy keep-alive connection would
   // otherwise outlive server.close() and hold the shutdown until the grace timer kills it.
   let draining = false;
@@ -51,9 +52,10 @@ async function start(config: Config): Promise<void> {
     draining = true;
     logger.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), shutdownGraceMs).unref();
-    // Stops accepting, lets in-flight requests finish, then runs the onClose hooks (outbox, database).
+    // Stops accepting, lets in-flight requests finish, then closes the services and the platform.
     await metricsServer?.close();
     await app.close();
+    await database.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -283,6 +283,20 @@ describe('routing', () => {
     expectClientError(await test.app.inject({ method: 'DELETE', url: '/auth/register' }), 404, 'NOT_FOUND');
   });
 
+  it('answers an oversized path parameter with 414 URI_TOO_LONG and a broken escape with 400, in the error format', async () => {
+    const { accessToken } = await createVerifiedUser(test);
+    const long = await test.app.inject({
+      method: 'DELETE',
+      url: `/auth/sessions/${'a'.repeat(150)}`,
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expectClientError(long, 414, 'URI_TOO_LONG');
+    expect(long.json()).toMatchObject({ error: 'URI Too Long', requestId: long.headers['x-request-id'] });
+    const broken = await get(test.app, '/users/%E0%A4%A');
+    expectClientError(broken, 400, 'INVALID_URL');
+    expect(broken.json().error).toBe('Bad Request');
+  });
+
   it('reaches the same route with a trailing slash or an upper-case path', async () => {
     for (const path of ['/auth/register/', '/AUTH/REGISTER', '/Auth/SignUp/']) {
       const response = await post(test.app, path, { email: uniqueEmail(), password: strongPassword });

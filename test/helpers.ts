@@ -7,7 +7,9 @@ import type { DatabaseHandle } from '../src/db/database.js';
 import { createRoleRepository } from '../src/modules/roles/repository.js';
 import type { Clock } from '../src/platform/clock.js';
 import { createLogger } from '../src/platform/logger.js';
-import type { MessageTransport, OutgoingMessage } from '../src/platform/mail-transport.js';
+import type { EmailTransport } from '../src/platform/mail-transport.js';
+import type { SmsTransport } from '../src/platform/sms-transport.js';
+import { composeServices } from '../src/services.js';
 import { openTestDatabase } from './database.js';
 
 /** A clock the test moves by hand. */
@@ -21,16 +23,31 @@ export function createTestClock(start = new Date('2026-01-15T10:00:00Z')) {
   } satisfies Clock & Record<string, unknown>;
 }
 
-/** Collects what the outbox delivers, so tests read the email a user would get. */
+/** A delivered email (with its subject) or SMS (with its purpose), as the recipient got it. */
+export interface DeliveredMessage {
+  channel: 'email' | 'sms';
+  to: string;
+  text: string;
+  subject?: string;
+  purpose?: string;
+}
+
+/** Collects what the outbox delivers, so tests read the email or SMS a user would get. */
 export function createMailbox() {
-  const messages: OutgoingMessage[] = [];
-  const transport: MessageTransport = {
+  const messages: DeliveredMessage[] = [];
+  const transport: EmailTransport = {
     async send(message) {
-      messages.push(message);
+      messages.push({ channel: 'email', ...message });
+    },
+  };
+  const smsTransport: SmsTransport = {
+    async send(message) {
+      messages.push({ channel: 'sms', ...message });
     },
   };
   return {
     transport,
+    smsTransport,
     messages,
     to: (address: string) => messages.filter((message) => message.to === address),
     last: (address: string) => messages.filter((message) => message.to === address).at(-1),
@@ -41,9 +58,9 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Use the system clock instead of the controllable one. */
   realClock?: boolean;
-  emailTransport?: MessageTransport;
+  emailTransport?: EmailTransport;
   /** Default: SMS land in the same mailbox as emails. */
-  smsTransport?: MessageTransport;
+  smsTransport?: SmsTransport;
 }
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
@@ -56,7 +73,7 @@ async function startInstance(
   database: DatabaseHandle,
   env: Record<string, string>,
   clock: Clock | undefined,
-  transports: { emailTransport?: MessageTransport; smsTransport?: MessageTransport } = {},
+  transports: { emailTransport?: EmailTransport; smsTransport?: SmsTransport } = {},
 ) {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -76,19 +93,20 @@ async function startInstance(
       ...(clock ? { clock } : {}),
       argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       emailTransport: transports.emailTransport ?? mailbox.transport,
-      smsTransport: transports.smsTransport ?? mailbox.transport,
+      smsTransport: transports.smsTransport ?? mailbox.smsTransport,
     },
   );
-  const app: FastifyInstance = await buildApp(platform);
+  const services = await composeServices(platform);
+  const app: FastifyInstance = await buildApp(platform, services);
   await app.ready();
-  return { app, platform, mailbox };
+  return { app, platform, services, mailbox };
 }
 
 /** The real application on a real database, with cheap argon2 and captured mail. */
 export async function buildTestApp(options: TestAppOptions = {}) {
   const { database, drop } = await openTestDatabase();
   const clock = createTestClock();
-  const { app, platform, mailbox } = await startInstance(
+  const { app, platform, services, mailbox } = await startInstance(
     database,
     options.env ?? {},
     options.realClock ? undefined : clock,
@@ -97,6 +115,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   return {
     app,
     platform,
+    services,
     clock,
     mailbox,
     db: database.db,
@@ -107,7 +126,6 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     },
     async close() {
       await app.close();
-      await platform.outbox.stop();
       await drop();
     },
   };
@@ -119,14 +137,8 @@ export async function buildTestApp(options: TestAppOptions = {}) {
  * database (and `test`'s clock). `test` drops the database.
  */
 export async function buildOtherInstance(test: TestApp, env: Record<string, string> = {}) {
-  const { app, platform } = await startInstance(test.platform.database, env, test.clock);
-  return {
-    app,
-    async close() {
-      await app.close();
-      await platform.outbox.stop();
-    },
-  };
+  const { app } = await startInstance(test.platform.database, env, test.clock);
+  return { app, close: () => app.close() };
 }
 
 export const strongPassword = 'correct horse battery staple';
@@ -214,4 +226,10 @@ export async function createAdmin(test: TestApp) {
 /** Can this access token still make an authenticated request? */
 export async function accessStatus(test: TestApp, accessToken: string): Promise<number> {
   return (await get(test.app, '/auth/sessions', accessToken)).statusCode;
+}
+
+/** What `createSuperAdmin` needs, from the test instance's composition root. */
+export function superAdminDeps(test: TestApp) {
+  const { hasher, passwordPolicy } = test.platform;
+  return { ...test.services.repositories, audit: test.services.audit, hasher, passwordPolicy, clock: test.clock };
 }

@@ -4,6 +4,7 @@ import { buildApp } from '../src/app.js';
 import { composePlatform, type Platform } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/platform/logger.js';
+import { composeServices } from '../src/services.js';
 import { openTestDatabase } from './database.js';
 import {
   buildTestApp,
@@ -245,14 +246,17 @@ describe('request logs', () => {
       opened.database,
       'log-test-app-secret-0123456789abcdefghijk',
       createLogger('info', destination),
-      { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, emailTransport: mailbox.transport },
+      {
+        argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+        emailTransport: mailbox.transport,
+        smsTransport: mailbox.smsTransport,
+      },
     );
-    app = await buildApp(platform);
+    app = await buildApp(platform, await composeServices(platform));
     await app.ready();
   });
   afterAll(async () => {
     await app?.close();
-    await platform?.outbox.stop();
     await drop?.();
   });
 

@@ -311,6 +311,19 @@ describe('with REDIS_URL', () => {
     // Another email from another address is still fine.
     expectWrongPassword(await login(second, uniqueEmail('redis'), { ip: freshAddress() }));
   });
+
+  it('GET /ready reports Redis, and answers 503 once the connection to it is gone', async (context) => {
+    context.skip(!redisUp, noRedis);
+    if (!second) throw new Error('apps not built');
+    await redisConnected(second);
+    const ready = await get(second.app, '/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'up', redis: 'up' } });
+    await second.platform.rateLimits.close();
+    const down = await get(second.app, '/ready');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'The service is not ready' });
+  });
 });
 
 describe('on PostgreSQL', () => {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxMessages } from '../src/db/schema.js';
-import { createSmtpTransport, type MessageTransport } from '../src/platform/mail-transport.js';
+import { createSmtpTransport, type EmailTransport } from '../src/platform/mail-transport.js';
 import { buildTestApp, post, strongPassword, type TestApp, uniqueEmail } from './helpers.js';
 
 interface ReceivedMail {
@@ -48,7 +48,7 @@ function codeIn(mail: ReceivedMail | undefined): string {
 
 const received: ReceivedMail[] = [];
 let smtp: { port: number; stop: () => Promise<void> };
-let transport: MessageTransport;
+let transport: EmailTransport;
 let test: TestApp;
 
 beforeAll(async () => {

@@ -46,6 +46,7 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const client = dataDir ? new PGlite(`${dataDir}/pgdata`) : new PGlite();
   await client.waitReady;
+  // Library boundary: each driver types its own query-result kind; the queries we write are the same on both.
   const db = drizzlePglite({ client, schema, casing: 'snake_case' }) as unknown as Database;
   return {
     db,
@@ -68,6 +69,7 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle connection that drops (server restart) must not crash the process.
   pool.on('error', () => {});
+  // Library boundary, as for PGlite above.
   const db = drizzlePostgres({ client: pool, schema, casing: 'snake_case' }) as unknown as Database;
   return {
     db,

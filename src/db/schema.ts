@@ -311,6 +311,7 @@ export const auditEvents = pgTable(
     actorUserId: integer(),
     targetUserId: integer(),
     ipAddress: text(),
+    userAgent: text(),
     details: jsonb().notNull().default({}),
     createdAt: instant().notNull(),
   },

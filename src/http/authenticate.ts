@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedPrincipal } from '../core/account.js';
+import type { ClientContext } from '../core/client.js';
 import { AppError } from '../errors.js';
-import type { AuthenticatedPrincipal, ClientContext, SessionService } from '../modules/sessions/service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,10 +23,10 @@ export function bearerToken(request: FastifyRequest): string | null {
  * an entry when the database announces a change), so revocation, lock and
  * deletion take effect on the very next request.
  */
-export function createAuthenticate(sessions: SessionService) {
+export function createAuthenticate(verify: (accessToken: string) => Promise<AuthenticatedPrincipal | null>) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const token = bearerToken(request);
-    const principal = token ? await sessions.authenticate(token) : null;
+    const principal = token ? await verify(token) : null;
     if (!principal) throw new AppError('UNAUTHORIZED');
     request.principal = principal;
   };

@@ -1,14 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../core/account.js';
 import { AppError } from '../errors.js';
 import { principalOf } from './authenticate.js';
-
-/** The caller with their live roles and permissions. */
-export interface Actor {
-  userId: number;
-  sessionId: string;
-  roles: string[];
-  permissions: ReadonlySet<string>;
-}
 
 /**
  * Authorization never trusts the token's contents beyond who is calling: a

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ErrorCode, errorCatalogue, reasonPhrases } from '../errors.js';
+import { AppError, type ErrorCode, errorCatalogue, reasonPhrase } from '../errors.js';
+import { applySecurityHeaders } from './security-headers.js';
 
 /** The seed's `{ statusCode, message, error }` plus `code` and the request id. */
 export function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, message?: string) {
@@ -7,7 +8,7 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, code: Er
   return reply.code(statusCode).send({
     statusCode,
     message: message ?? errorCatalogue[code].message,
-    error: reasonPhrases[statusCode] ?? 'Error',
+    error: reasonPhrase(statusCode),
     code,
     requestId: request.id,
   });
@@ -20,6 +21,19 @@ const frameworkCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
+
+// Errors the router raises before any route runs (Fastify's `frameworkErrors`), in the same format.
+const routerCodes: Record<string, ErrorCode> = {
+  FST_ERR_BAD_URL: 'INVALID_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+};
+
+/** For Fastify's `frameworkErrors` option: a malformed or oversized URL gets the catalogue's answer too. */
+export function sendRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // No onRequest hook runs for these requests, so their headers are set here.
+  applySecurityHeaders(request, reply);
+  return sendError(reply, request, routerCodes[error.code] ?? 'VALIDATION_FAILED');
+}
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND'));

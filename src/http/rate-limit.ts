@@ -31,6 +31,8 @@ export interface RateLimitStore {
   kind: 'memory' | 'postgres' | 'redis';
   perIp: RateLimiterAbstract;
   perIdentifier: RateLimiterAbstract;
+  /** Readiness checks of the store's own server, by name (Redis); empty when it has none of its own. */
+  checks: Record<string, () => Promise<unknown>>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function createRateLimitStore(config: Config, database: DatabaseHan
       kind: 'redis',
       perIp: make(perIp, 'rl-ip'),
       perIdentifier: make(perIdentifier, 'rl-id'),
+      checks: { redis: () => client.ping() },
       close: async () => {
         client.disconnect();
       },
@@ -82,6 +85,7 @@ export async function createRateLimitStore(config: Config, database: DatabaseHan
       kind: 'postgres',
       perIp: make(perIp, 'rl-ip'),
       perIdentifier: make(perIdentifier, 'rl-id'),
+      checks: {},
       close: async () => {},
     };
   }
@@ -89,6 +93,7 @@ export async function createRateLimitStore(config: Config, database: DatabaseHan
     kind: 'memory',
     perIp: new RateLimiterMemory(limits(perIp, 'rl-ip')),
     perIdentifier: new RateLimiterMemory(limits(perIdentifier, 'rl-id')),
+    checks: {},
     close: async () => {},
   };
 }

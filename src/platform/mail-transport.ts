@@ -1,21 +1,21 @@
 import nodemailer from 'nodemailer';
 
-export interface OutgoingMessage {
+export interface EmailMessage {
   to: string;
   subject: string;
   text: string;
 }
 
-/** Delivers one message or throws; retries are the outbox's business. */
-export interface MessageTransport {
-  send(message: OutgoingMessage): Promise<void>;
+/** Delivers one email or throws; retries are the outbox's business. */
+export interface EmailTransport {
+  send(message: EmailMessage): Promise<void>;
   close?(): void;
 }
 
 /** Development default: the whole message on standard output, so the code can be read off the terminal. */
 export function createConsoleTransport(
   write: (text: string) => void = (text) => process.stdout.write(text),
-): MessageTransport {
+): EmailTransport {
   return {
     async send({ to, subject, text }) {
       write(`\n----- email -----\nTo: ${to}\nSubject: ${subject}\n\n${text}\n-----------------\n`);
@@ -23,7 +23,7 @@ export function createConsoleTransport(
   };
 }
 
-export function createSmtpTransport(smtpUrl: string, from: string): MessageTransport {
+export function createSmtpTransport(smtpUrl: string, from: string): EmailTransport {
   // Bounded well below the outbox's claim time, so a hung server fails the attempt instead of stalling it.
   const transporter = nodemailer.createTransport({
     url: smtpUrl,

@@ -5,9 +5,9 @@ import { createTestClock } from '../../test/helpers.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { outboxMessages } from '../db/schema.js';
 import { createLogger } from './logger.js';
-import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
+import type { EmailMessage } from './mail-transport.js';
 import { createMetrics } from './metrics.js';
-import { createOutbox, retryDelaySeconds } from './outbox.js';
+import { createOutbox, type OutgoingMessage, retryDelaySeconds } from './outbox.js';
 
 let database: DatabaseHandle;
 let drop: () => Promise<void>;
@@ -19,11 +19,16 @@ beforeEach(async () => {
   await database.db.delete(outboxMessages);
 });
 
+/** What a transport received: an email's fields, or an SMS's. */
+type Delivered = { to: string; text: string; subject?: string; purpose?: string };
+/** One fake serves both channels: it takes what an email and an SMS have in common. */
+type Transport = { send(message: Delivered): Promise<void> };
+
 /** Fails the first `failures` sends (or those `failsFor` picks), then delivers. */
 function flakyTransport({ failures = 0, failsFor }: { failures?: number; failsFor?: (to: string) => boolean } = {}) {
-  const delivered: OutgoingMessage[] = [];
+  const delivered: Delivered[] = [];
   let attempts = 0;
-  const transport: MessageTransport = {
+  const transport: Transport = {
     async send(message) {
       attempts += 1;
       if (attempts <= failures || failsFor?.(message.to)) throw new Error(`mail server unavailable (try ${attempts})`);
@@ -35,10 +40,10 @@ function flakyTransport({ failures = 0, failsFor }: { failures?: number; failsFo
   return { transport, delivered, attempts: () => attempts };
 }
 
-function outboxWith(transport: MessageTransport, clock = createTestClock(), maxAttempts = 8) {
+function outboxWith(transport: Transport, clock = createTestClock(), maxAttempts = 8, smsTransport = transport) {
   const outbox = createOutbox({
     db: database.db,
-    transports: { email: transport, sms: transport },
+    transports: { email: transport, sms: smsTransport },
     clock,
     logger: createLogger('silent'),
     pollIntervalMs: 60_000,
@@ -48,11 +53,12 @@ function outboxWith(transport: MessageTransport, clock = createTestClock(), maxA
   return { outbox, clock };
 }
 
-const message = (to = 'someone@example.com'): OutgoingMessage => ({
+const email = (to = 'someone@example.com'): EmailMessage => ({
   to,
   subject: 'Your verification code: 123456',
   text: 'Your verification code is 123456',
 });
+const queuedEmail = (to?: string): OutgoingMessage => ({ channel: 'email', ...email(to) });
 
 async function rows() {
   return database.db.select().from(outboxMessages).orderBy(outboxMessages.id);
@@ -71,9 +77,9 @@ describe('createOutbox', () => {
   it('delivers a queued message once and keeps nothing afterwards', async () => {
     const mail = flakyTransport();
     const { outbox } = outboxWith(mail.transport);
-    await outbox.enqueue('email', message());
+    await outbox.enqueue(queuedEmail());
     expect(await outbox.drain()).toBe(1);
-    expect(mail.delivered).toEqual([message()]);
+    expect(mail.delivered).toEqual([email()]);
     expect(await rows()).toEqual([]);
     expect(await outbox.drain()).toBe(0);
     expect(mail.delivered).toHaveLength(1);
@@ -82,7 +88,7 @@ describe('createOutbox', () => {
   it('retries a failing delivery with a growing delay and nothing before the next attempt is due', async () => {
     const mail = flakyTransport({ failures: 4 });
     const { outbox, clock } = outboxWith(mail.transport);
-    await outbox.enqueue('email', message());
+    await outbox.enqueue(queuedEmail());
 
     for (const [attempt, delay] of [
       [1, 5],
@@ -104,14 +110,30 @@ describe('createOutbox', () => {
     }
 
     expect(await outbox.drain()).toBe(1);
-    expect(mail.delivered).toEqual([message()]);
+    expect(mail.delivered).toEqual([email()]);
     expect(await rows()).toEqual([]);
+  });
+
+  it('hands an email to the mail transport and an SMS, with its purpose, to the SMS transport', async () => {
+    const mail = flakyTransport();
+    const phone = flakyTransport();
+    const { outbox } = outboxWith(mail.transport, createTestClock(), 8, phone.transport);
+    await outbox.enqueue(queuedEmail());
+    await outbox.enqueue({
+      channel: 'sms',
+      to: '+15550100',
+      purpose: 'two_factor',
+      text: 'Your sign-in code is 123456',
+    });
+    expect(await outbox.drain()).toBe(2);
+    expect(mail.delivered).toEqual([email()]);
+    expect(phone.delivered).toEqual([{ to: '+15550100', purpose: 'two_factor', text: 'Your sign-in code is 123456' }]);
   });
 
   it('gives up after maxAttempts, marks the message failed and never tries it again', async () => {
     const mail = flakyTransport({ failures: Number.POSITIVE_INFINITY });
     const { outbox, clock } = outboxWith(mail.transport, createTestClock(), 3);
-    await outbox.enqueue('email', message());
+    await outbox.enqueue(queuedEmail());
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       expect(await outbox.drain()).toBe(1);
       clock.advanceSeconds(3600);
@@ -129,9 +151,9 @@ describe('createOutbox', () => {
   it('does not let one failing message hold back the others', async () => {
     const mail = flakyTransport({ failsFor: (to) => to === 'broken@example.com' });
     const { outbox } = outboxWith(mail.transport);
-    await outbox.enqueue('email', message('broken@example.com'));
-    await outbox.enqueue('email', message('first@example.com'));
-    await outbox.enqueue('sms', message('+15550100'));
+    await outbox.enqueue(queuedEmail('broken@example.com'));
+    await outbox.enqueue(queuedEmail('first@example.com'));
+    await outbox.enqueue({ channel: 'sms', to: '+15550100', purpose: 'login', text: 'Your sign-in code is 123456' });
     expect(await outbox.drain()).toBe(3);
     expect(mail.delivered.map((delivered) => delivered.to).sort()).toEqual(['+15550100', 'first@example.com']);
     expect((await rows()).map((row) => row.recipient)).toEqual(['broken@example.com']);
@@ -140,7 +162,7 @@ describe('createOutbox', () => {
   it('takes over a message whose claim lapsed, as when an instance dies mid-send', async () => {
     const mail = flakyTransport();
     const { outbox, clock } = outboxWith(mail.transport);
-    await outbox.enqueue('email', message());
+    await outbox.enqueue(queuedEmail());
     const [queued] = await rows();
     // Another instance claimed it a moment ago and then vanished.
     await database.db
@@ -150,7 +172,7 @@ describe('createOutbox', () => {
     expect(await outbox.drain()).toBe(0);
     clock.advanceSeconds(61);
     expect(await outbox.drain()).toBe(1);
-    expect(mail.delivered).toEqual([message()]);
+    expect(mail.delivered).toEqual([email()]);
     expect(await rows()).toEqual([]);
   });
 
@@ -162,7 +184,7 @@ describe('createOutbox', () => {
     });
     const recipients = Array.from({ length: 90 }, (_, index) => `user${index}@example.com`);
     const [first] = instances;
-    for (const to of recipients) await first?.outbox.enqueue('email', message(to));
+    for (const to of recipients) await first?.outbox.enqueue(queuedEmail(to));
 
     await Promise.all(instances.map(({ outbox }) => outbox.drain()));
 
@@ -190,7 +212,7 @@ describe('createOutbox', () => {
       clock,
     );
     const recipients = Array.from({ length: 20 }, (_, index) => `slow${index}@example.com`);
-    for (const to of recipients) await slowInstance.enqueue('email', message(to));
+    for (const to of recipients) await slowInstance.enqueue(queuedEmail(to));
 
     await slowInstance.drain();
 
@@ -202,7 +224,7 @@ describe('createOutbox', () => {
   it('drain calls on one instance share the running drain', async () => {
     const mail = flakyTransport();
     const { outbox } = outboxWith(mail.transport);
-    for (let index = 0; index < 5; index += 1) await outbox.enqueue('email', message(`u${index}@example.com`));
+    for (let index = 0; index < 5; index += 1) await outbox.enqueue(queuedEmail(`u${index}@example.com`));
     const [first, second] = await Promise.all([outbox.drain(), outbox.drain()]);
     expect(first).toBe(5);
     expect(second).toBe(5);
@@ -215,7 +237,7 @@ describe('createOutbox', () => {
     const inFlight = new Promise<void>((resolve) => {
       sending = resolve;
     });
-    const delivered: OutgoingMessage[] = [];
+    const delivered: Delivered[] = [];
     const { outbox } = outboxWith({
       async send(sent) {
         sending();
@@ -226,7 +248,7 @@ describe('createOutbox', () => {
       },
     });
     outbox.start();
-    await outbox.enqueue('email', message());
+    await outbox.enqueue(queuedEmail());
     await inFlight;
 
     let stopped = false;
@@ -239,7 +261,7 @@ describe('createOutbox', () => {
 
     release();
     await stopping;
-    expect(delivered).toEqual([message()]);
+    expect(delivered).toEqual([email()]);
     expect(await rows()).toEqual([]);
   });
 });

@@ -3,15 +3,19 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/database.js';
 import { outboxMessages } from '../db/schema.js';
 import type { Clock } from './clock.js';
-import type { MessageTransport, OutgoingMessage } from './mail-transport.js';
+import type { EmailMessage, EmailTransport } from './mail-transport.js';
 import type { Metrics } from './metrics.js';
+import type { SmsMessage, SmsTransport } from './sms-transport.js';
 import { createWakeUp } from './wake-up.js';
 
 export type Channel = 'email' | 'sms';
 
+/** A message to deliver: an email, or an SMS. */
+export type OutgoingMessage = ({ channel: 'email' } & EmailMessage) | ({ channel: 'sms' } & SmsMessage);
+
 export interface OutboxOptions {
   db: Database;
-  transports: Record<Channel, MessageTransport>;
+  transports: { email: EmailTransport; sms: SmsTransport };
   clock: Clock;
   logger: FastifyBaseLogger;
   pollIntervalMs: number;
@@ -76,12 +80,17 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     return rows.length === 1;
   }
 
+  function send({ channel, recipient, subject, body }: typeof outboxMessages.$inferSelect): Promise<void> {
+    if (channel === 'email') return transports.email.send({ to: recipient, subject, text: body });
+    // An SMS has no subject: the column keeps its purpose.
+    if (channel === 'sms') return transports.sms.send({ to: recipient, purpose: subject, text: body });
+    return Promise.reject(new Error(`no transport for channel ${channel}`));
+  }
+
   async function deliver(message: typeof outboxMessages.$inferSelect): Promise<void> {
     if (!(await renewClaim(message))) return;
-    const transport = transports[message.channel as Channel];
     try {
-      if (!transport) throw new Error(`no transport for channel ${message.channel}`);
-      await transport.send({ to: message.recipient, subject: message.subject, text: message.body });
+      await send(message);
       // Delivered messages may hold codes or links: nothing is kept once they are out.
       await db.delete(outboxMessages).where(eq(outboxMessages.id, message.id));
       metrics.outboxDeliveries.inc({ channel: message.channel, result: 'sent' });
@@ -148,12 +157,12 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
   }
 
   return {
-    async enqueue(channel: Channel, message: OutgoingMessage, database: Database = db): Promise<void> {
+    async enqueue(message: OutgoingMessage): Promise<void> {
       const now = clock.now();
-      await database.insert(outboxMessages).values({
-        channel,
+      await db.insert(outboxMessages).values({
+        channel: message.channel,
         recipient: message.to,
-        subject: message.subject,
+        subject: message.channel === 'email' ? message.subject : message.purpose,
         body: message.text,
         nextAttemptAt: now,
         createdAt: now,

@@ -44,7 +44,7 @@ export async function loadSigningKeys(db: Database, secrets: Secrets, clock: Clo
   if (rows.length === 0) {
     await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${keyCreationLockId})`);
-      if ((await selectActive(tx as unknown as Database)).length > 0) return;
+      if ((await selectActive(tx)).length > 0) return;
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
       const kid = randomUUID();
       await tx.insert(signingKeys).values({

@@ -41,7 +41,7 @@ describe('Twilio transport', () => {
       fromNumber: '+15005550006',
       apiUrl: baseUrl,
     });
-    await transport.send({ to: '+14155550100', subject: 'login', text: 'Your sign-in code is 123456' });
+    await transport.send({ to: '+14155550100', purpose: 'login', text: 'Your sign-in code is 123456' });
     const request = seen.at(-1);
     expect(request?.method).toBe('POST');
     expect(request?.url).toBe(`/2010-04-01/Accounts/${accountSid}/Messages.json`);
@@ -63,7 +63,7 @@ describe('Twilio transport', () => {
       fromNumber: '+15005550006',
       apiUrl: baseUrl,
     });
-    await expect(transport.send({ to: '+14155550100', subject: 'login', text: 'code' })).rejects.toThrow(
+    await expect(transport.send({ to: '+14155550100', purpose: 'login', text: 'code' })).rejects.toThrow(
       'Twilio answered 429',
     );
   });
@@ -73,6 +73,6 @@ describe('webhook transport', () => {
   it('fails the delivery on a non-2xx answer', async () => {
     nextStatus = 500;
     const transport = createWebhookSmsTransport(`${baseUrl}/sms`, 'secret-key-0123456789');
-    await expect(transport.send({ to: '+14155550100', subject: 'login', text: 'code' })).rejects.toThrow('500');
+    await expect(transport.send({ to: '+14155550100', purpose: 'login', text: 'code' })).rejects.toThrow('500');
   });
 });

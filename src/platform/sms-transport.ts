@@ -1,5 +1,16 @@
 import { createHmac } from 'node:crypto';
-import type { MessageTransport } from './mail-transport.js';
+
+export interface SmsMessage {
+  to: string;
+  text: string;
+  /** Why the code was sent (`verify_phone`, `login`, `two_factor`): providers may route or label by it. */
+  purpose: string;
+}
+
+/** Delivers one SMS or throws; retries are the outbox's business. */
+export interface SmsTransport {
+  send(message: SmsMessage): Promise<void>;
+}
 
 // A provider that hangs must not hold an outbox worker forever; the message is retried.
 const requestTimeoutMs = 10_000;
@@ -9,10 +20,10 @@ const requestTimeoutMs = 10_000;
  * `X-Gatehouse-Signature: sha256=<hex>` header is an HMAC of the exact body,
  * so the receiver can reject anything Gatehouse did not send.
  */
-export function createWebhookSmsTransport(url: string, signingKey: string): MessageTransport {
+export function createWebhookSmsTransport(url: string, signingKey: string): SmsTransport {
   return {
-    async send({ to, subject, text }) {
-      const body = JSON.stringify({ to, body: text, purpose: subject });
+    async send({ to, text, purpose }) {
+      const body = JSON.stringify({ to, body: text, purpose });
       const signature = createHmac('sha256', signingKey).update(body).digest('hex');
       const response = await fetch(url, {
         method: 'POST',
@@ -33,7 +44,7 @@ export interface TwilioSettings {
 }
 
 /** Twilio's Messages API over fetch: no SDK, one request per message. */
-export function createTwilioSmsTransport(settings: TwilioSettings): MessageTransport {
+export function createTwilioSmsTransport(settings: TwilioSettings): SmsTransport {
   const endpoint = `${settings.apiUrl}/2010-04-01/Accounts/${settings.accountSid}/Messages.json`;
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
   return {
@@ -52,10 +63,10 @@ export function createTwilioSmsTransport(settings: TwilioSettings): MessageTrans
 /** Development default: the SMS on standard output. */
 export function createConsoleSmsTransport(
   write: (text: string) => void = (text) => process.stdout.write(text),
-): MessageTransport {
+): SmsTransport {
   return {
-    async send({ to, subject, text }) {
-      write(`\n----- sms (${subject}) -----\nTo: ${to}\n\n${text}\n---------------------------\n`);
+    async send({ to, text, purpose }) {
+      write(`\n----- sms (${purpose}) -----\nTo: ${to}\n\n${text}\n---------------------------\n`);
     },
   };
 }

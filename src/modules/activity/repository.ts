@@ -65,3 +65,5 @@ export function createActivityRepository(db: Database) {
     },
   };
 }
+
+export type ActivityRepository = ReturnType<typeof createActivityRepository>;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { LoginHistorySchema, PageQuerySchema, TokenParamsSchema, TokenSchema } from './schemas.js';
 import type { ActivityService } from './service.js';
@@ -53,7 +53,7 @@ export function activityRoutes({ activity, authenticate }: Deps): FastifyPluginA
           response: { 200: MessageSchema, ...errorResponses(400, 401, 404) },
         },
       },
-      (request) => activity.revokeToken(principalOf(request), request.params.tokenId, clientOf(request)),
+      (request) => activity.revokeToken(principalOf(request), request.params.tokenId),
     );
   };
 }

@@ -1,20 +1,18 @@
-import type { Database } from '../../db/database.js';
+import type { Principal } from '../../core/account.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
-import type { ClientContext, Principal, SessionService } from '../sessions/service.js';
-import { createActivityRepository } from './repository.js';
+import type { SessionService } from '../sessions/service.js';
+import type { ActivityRepository } from './repository.js';
 
 interface Deps {
-  db: Database;
+  activity: ActivityRepository;
   sessions: SessionService;
   clock: Clock;
 }
 
 const iso = (instant: Date | null) => instant?.toISOString() ?? null;
 
-export function createActivityService({ db, sessions, clock }: Deps) {
-  const repo = createActivityRepository(db);
-
+export function createActivityService({ activity: repo, sessions, clock }: Deps) {
   return {
     async listLogins(userId: number, limit: number, offset: number) {
       const { rows, total } = await repo.listLoginEvents(userId, limit, offset);
@@ -58,12 +56,12 @@ export function createActivityService({ db, sessions, clock }: Deps) {
     },
 
     /** Revokes the token and signs its device out; another user's id answers like an unknown one. */
-    async revokeToken(principal: Principal, tokenId: string, client: ClientContext) {
+    async revokeToken(principal: Principal, tokenId: string) {
       const now = clock.now();
       const token = await repo.findValidToken(principal.userId, tokenId, now);
       if (!token) throw new AppError('TOKEN_NOT_FOUND');
       await repo.revokeToken(token.id, now);
-      await sessions.endSession({ userId: principal.userId, sessionId: token.sessionId }, 'token_revoked', client);
+      await sessions.endSession({ userId: principal.userId, sessionId: token.sessionId }, 'token_revoked');
       return { message: 'Token revoked and its device signed out' };
     },
   };

@@ -7,6 +7,7 @@ export interface AuditEvent {
   actorUserId?: number | null;
   targetUserId?: number | null;
   ipAddress?: string | null;
+  userAgent?: string | null;
   details?: Record<string, unknown>;
   createdAt: Date;
 }

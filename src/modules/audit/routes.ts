@@ -29,6 +29,7 @@ const AuditEventSchema = Type.Object({
   actorUserId: Type.Union([Type.Integer(), Type.Null()]),
   targetUserId: Type.Union([Type.Integer(), Type.Null()]),
   ipAddress: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
   details: Type.Record(Type.String(), Type.Unknown()),
   createdAt: Type.String({ format: 'date-time' }),
 });

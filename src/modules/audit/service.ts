@@ -1,5 +1,4 @@
-import type { Database } from '../../db/database.js';
-import { createAuditRepository } from './repository.js';
+import type { AuditRepository } from './repository.js';
 
 export interface AuditFilter {
   userId?: number | undefined;
@@ -10,8 +9,7 @@ export interface AuditFilter {
   offset: number;
 }
 
-export function createAuditService(db: Database) {
-  const audit = createAuditRepository(db);
+export function createAuditService({ audit }: { audit: AuditRepository }) {
   return {
     async listEvents({ from, to, ...rest }: AuditFilter) {
       const { rows, total } = await audit.listAuditEvents({

@@ -1,11 +1,22 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { blacklistedDevices, deviceFingerprints } from '../../db/schema.js';
 
 export type BlacklistedDevice = typeof blacklistedDevices.$inferSelect;
 
+// First key of the two-key advisory lock; the second is a hash of the device id.
+const deviceLockNamespace = 7_411_006;
+
 export function createDeviceRepository(db: Database) {
   return {
+    /**
+     * Serializes sign-ins on a device with each other (so one device keeps one
+     * live session) and with its blacklisting, until the transaction ends.
+     */
+    async lockDevice(deviceId: string): Promise<void> {
+      await db.execute(sql`select pg_advisory_xact_lock(${deviceLockNamespace}, hashtext(${deviceId}))`);
+    },
+
     async upsertBlacklisted(device: BlacklistedDevice): Promise<BlacklistedDevice> {
       const [row] = await db
         .insert(blacklistedDevices)

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, principalOf } from '../../http/authenticate.js';
 import type { Authorization } from '../../http/authorize.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import {
@@ -54,7 +54,7 @@ export function deviceRoutes({ devices, authenticate, authorization }: Deps): Fa
       },
       async (request, reply) => {
         reply.code(201);
-        return devices.block(actorOf(request), request.body, clientOf(request));
+        return devices.block(actorOf(request), request.body);
       },
     );
 
@@ -70,7 +70,7 @@ export function deviceRoutes({ devices, authenticate, authorization }: Deps): Fa
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => devices.unblock(actorOf(request), request.params.deviceId, clientOf(request)),
+      async (request) => devices.unblock(actorOf(request), request.params.deviceId),
     );
 
     app.post(

@@ -1,24 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../db/database.js';
+import type { Actor, Principal } from '../../core/account.js';
+import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
-import type { Actor } from '../../http/authorize.js';
 import type { Clock } from '../../platform/clock.js';
 import { constantTimeEqual, type Secrets } from '../../platform/secrets.js';
-import type { AuditRepository } from '../audit/repository.js';
-import { createSessionRepository } from '../sessions/repository.js';
-import type { ClientContext, Principal } from '../sessions/service.js';
-import { createDeviceRepository } from './repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { SessionRepository } from '../sessions/repository.js';
+import type { DeviceRepository } from './repository.js';
 
 interface Deps {
-  db: Database;
+  devices: DeviceRepository;
+  sessions: SessionRepository;
+  transaction: Transaction<{ devices: DeviceRepository; sessions: SessionRepository }>;
   secrets: Secrets;
-  audit: AuditRepository;
+  audit: AuditRecorder;
   clock: Clock;
 }
 
-export function createDeviceService({ db, secrets, audit, clock }: Deps) {
-  const devices = createDeviceRepository(db);
-  const sessions = createSessionRepository(db);
+export function createDeviceService({ devices, sessions, transaction, secrets, audit, clock }: Deps) {
   const fingerprintHash = (userId: number, fingerprint: string) =>
     secrets.mac('device-fingerprint', `${userId}:${fingerprint}`);
 
@@ -45,40 +44,30 @@ export function createDeviceService({ db, secrets, audit, clock }: Deps) {
     },
 
     /** Blacklists the device and ends its live sessions at once, whoever they belong to. */
-    async block(actor: Actor, input: { deviceId: string; reason?: string | undefined }, client: ClientContext) {
+    async block(actor: Actor, input: { deviceId: string; reason?: string | undefined }) {
       const now = clock.now();
-      const { device, endedSessions } = await db.transaction(async (tx) => {
-        const txSessions = createSessionRepository(tx as unknown as Database);
+      const { device, endedSessions } = await transaction(async (bound) => {
         // The sign-in path takes the same lock, so no session can start between these two steps.
-        await txSessions.lockDevice(input.deviceId);
-        const listed = await createDeviceRepository(tx as unknown as Database).upsertBlacklisted({
+        await bound.devices.lockDevice(input.deviceId);
+        const listed = await bound.devices.upsertBlacklisted({
           deviceId: input.deviceId,
           reason: input.reason ?? null,
           createdByUserId: actor.userId,
           createdAt: now,
         });
-        const ended = await txSessions.revokeSessionsOfDevice(input.deviceId, now, 'device_blacklisted');
+        const ended = await bound.sessions.revokeSessionsOfDevice(input.deviceId, now, 'device_blacklisted');
         return { device: listed, endedSessions: ended };
       });
-      await audit.insertAuditEvent({
-        action: 'device.blacklisted',
+      await audit.record('device.blacklisted', {
         actorUserId: actor.userId,
-        ipAddress: client.ipAddress,
         details: { deviceId: input.deviceId, reason: input.reason ?? null, endedSessions },
-        createdAt: now,
       });
       return { device: present(device), endedSessions };
     },
 
-    async unblock(actor: Actor, deviceId: string, client: ClientContext) {
+    async unblock(actor: Actor, deviceId: string) {
       if (!(await devices.deleteBlacklisted(deviceId))) throw new AppError('DEVICE_NOT_FOUND');
-      await audit.insertAuditEvent({
-        action: 'device.unblacklisted',
-        actorUserId: actor.userId,
-        ipAddress: client.ipAddress,
-        details: { deviceId },
-        createdAt: clock.now(),
-      });
+      await audit.record('device.unblacklisted', { actorUserId: actor.userId, details: { deviceId } });
       return { message: `Device ${deviceId} removed from the blacklist` };
     },
 

@@ -17,7 +17,7 @@ describe('operations endpoints', () => {
   it('GET /ready checks the database', async () => {
     const response = await get(test.app, '/ready');
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ready' });
+    expect(response.json()).toEqual({ status: 'ready', checks: { database: 'up' } });
   });
 
   it('GET /.well-known/jwks.json publishes only public Ed25519 keys, cacheable', async () => {

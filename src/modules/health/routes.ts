@@ -5,7 +5,8 @@ import { errorResponses } from '../../http/schemas.js';
 import type { AccessTokens } from '../../platform/access-tokens.js';
 
 interface Deps {
-  ping: () => Promise<void>;
+  /** What readiness depends on, by name: the database, and Redis when REDIS_URL is set. */
+  checks: Record<string, () => Promise<unknown>>;
   accessTokens: AccessTokens;
 }
 
@@ -18,7 +19,7 @@ const JwkSchema = Type.Object({
   use: Type.String(),
 });
 
-export function healthRoutes({ ping, accessTokens }: Deps): FastifyPluginAsyncTypebox {
+export function healthRoutes({ checks, accessTokens }: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/health',
@@ -37,17 +38,26 @@ export function healthRoutes({ ping, accessTokens }: Deps): FastifyPluginAsyncTy
       {
         schema: {
           tags: ['Operations'],
-          summary: 'Readiness: the database answers',
-          response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errorResponses(503) },
+          summary: 'Readiness: the database (and Redis, when configured) answers',
+          response: {
+            200: Type.Object({
+              status: Type.Literal('ready'),
+              checks: Type.Record(Type.String(), Type.Literal('up'), { examples: [{ database: 'up', redis: 'up' }] }),
+            }),
+            ...errorResponses(503),
+          },
         },
       },
-      async () => {
-        try {
-          await ping();
-        } catch (error) {
-          throw new AppError('SERVICE_UNAVAILABLE', { cause: error });
+      async (request) => {
+        const names = Object.keys(checks);
+        const outcomes = await Promise.allSettled(names.map((name) => checks[name]?.()));
+        const down = names.filter((_, index) => outcomes[index]?.status === 'rejected');
+        if (down.length > 0) {
+          const causes = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+          request.log.warn({ down, err: causes[0] }, 'not ready');
+          throw new AppError('SERVICE_UNAVAILABLE', { cause: causes[0] });
         }
-        return { status: 'ready' as const };
+        return { status: 'ready' as const, checks: Object.fromEntries(names.map((name) => [name, 'up' as const])) };
       },
     );
 

@@ -118,6 +118,15 @@ describe('lockout at the default threshold (10)', () => {
     expect((await subjectsTo(test, email)).filter((subject) => subject === lockedSubject)).toHaveLength(1);
   });
 
+  it('does not lock an account for 30 parallel sign-ins with the right password: each waits for its turn and succeeds', async () => {
+    const { email } = await createVerifiedUser(test);
+    const responses = await Promise.all(Array.from({ length: 30 }, () => login(test, email)));
+    expect(responses.map((response) => response.statusCode)).toEqual(Array(30).fill(200));
+    // Nothing was counted against the address: nine wrong passwords still leave it open.
+    await failTimes(test, email, 9);
+    expect((await login(test, email)).statusCode).toBe(200);
+  });
+
   it('resets the count on success: 9 failures, a success, 9 failures leave the account open', async () => {
     const { email } = await createVerifiedUser(test);
     await failTimes(test, email, 9);

@@ -64,3 +64,5 @@ export function createLockoutRepository(db: Database) {
     },
   };
 }
+
+export type LockoutRepository = ReturnType<typeof createLockoutRepository>;

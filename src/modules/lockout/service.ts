@@ -1,26 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
+import { signInPausedEmail } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { Secrets } from '../../platform/secrets.js';
-import type { AuditRepository } from '../audit/repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import { normalizeEmail } from '../users/email.js';
 import type { UserRow } from '../users/repository.js';
-import { createLockoutRepository } from './repository.js';
+import type { LockoutRepository } from './repository.js';
 
 interface Deps {
-  db: Database;
+  lockout: LockoutRepository;
   secrets: Secrets;
   outbox: Outbox;
   metrics: Metrics;
-  audit: AuditRepository;
+  audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'lockoutThreshold' | 'lockoutDurationSeconds' | 'publicUrl'>;
 }
 
 const maxLockSeconds = 24 * 3600;
+// An attempt that finds every slot taken by checks still running waits for their outcome this long at most.
+const maxWaitForChecksMs = 3000;
+const waitStepMs = 20;
 
 /**
  * Brute-force protection per identifier (Keycloak-style): after the threshold
@@ -28,14 +32,15 @@ const maxLockSeconds = 24 * 3600;
  * as long. Keyed by a MAC of the normalized email, so an address without an
  * account locks exactly like one with.
  */
-export function createLockoutService({ db, secrets, outbox, metrics, audit, clock, config }: Deps) {
-  const repo = createLockoutRepository(db);
+export function createLockoutService({ lockout: repo, secrets, outbox, metrics, audit, clock, config }: Deps) {
   const keyOf = (email: string) => secrets.mac('login-throttle', normalizeEmail(email));
 
-  async function locked(key: string): Promise<never> {
-    const throttle = await repo.findThrottle(key);
+  function lockEnd(throttle: { lockedUntil: Date | null } | null): Date | null {
+    return throttle?.lockedUntil && throttle.lockedUntil > clock.now() ? throttle.lockedUntil : null;
+  }
+
+  function locked(until: Date | null): never {
     const now = clock.now();
-    const until = throttle?.lockedUntil && throttle.lockedUntil > now ? throttle.lockedUntil : null;
     const retryAfterSeconds = until
       ? Math.ceil((until.getTime() - now.getTime()) / 1000)
       : config.lockoutDurationSeconds;
@@ -46,15 +51,27 @@ export function createLockoutService({ db, secrets, outbox, metrics, audit, cloc
   }
 
   return {
-    /** Throws ACCOUNT_LOCKED (with Retry-After) before any password is checked. */
+    /**
+     * Throws ACCOUNT_LOCKED (with Retry-After) before any password is checked.
+     * When the threshold is taken up by attempts still being checked (parallel
+     * sign-ins), this one waits for their outcome: a success clears the count
+     * and lets it through, a failure that reaches the threshold locks. So
+     * parallel guesses still get at most the threshold of checks, and parallel
+     * correct sign-ins are not refused.
+     */
     async beforeAttempt(email: string): Promise<{ failuresBefore: number }> {
       const key = keyOf(email);
-      const reserved = await repo.reserveAttempt(key, config.lockoutThreshold, clock.now());
-      if (reserved === null) return locked(key);
-      return { failuresBefore: reserved - 1 };
+      const deadline = Date.now() + maxWaitForChecksMs;
+      for (;;) {
+        const reserved = await repo.reserveAttempt(key, config.lockoutThreshold, clock.now());
+        if (reserved !== null) return { failuresBefore: reserved - 1 };
+        const until = lockEnd(await repo.findThrottle(key));
+        if (until || Date.now() >= deadline) return locked(until);
+        await sleep(waitStepMs);
+      }
     },
 
-    async recordFailure(email: string, user: UserRow | null, ipAddress: string): Promise<void> {
+    async recordFailure(email: string, user: UserRow | null): Promise<void> {
       const now = clock.now();
       const until = await repo.lockIfAtThreshold(
         keyOf(email),
@@ -66,23 +83,12 @@ export function createLockoutService({ db, secrets, outbox, metrics, audit, cloc
       if (!until) return;
       metrics.lockouts.inc();
       if (!user) return;
-      await audit.insertAuditEvent({
-        action: 'login.locked_out',
+      await audit.record('login.locked_out', {
+        actorUserId: null,
         targetUserId: user.id,
-        ipAddress,
         details: { until: until.toISOString() },
-        createdAt: now,
       });
-      await outbox.enqueue('email', {
-        to: user.email,
-        subject: 'Sign-in to your account is paused',
-        text: [
-          `After ${config.lockoutThreshold} failed sign-in attempts, password sign-in to your account is paused until ${until.toISOString()}.`,
-          '',
-          'If it was you, wait and try again, or reset your password now: a reset lifts the pause.',
-          `If it was not you, someone may be guessing your password. Reset it at ${config.publicUrl} and consider turning on two-factor authentication.`,
-        ].join('\n'),
-      });
+      await outbox.enqueue(signInPausedEmail(user.email, config.lockoutThreshold, until, config.publicUrl));
     },
 
     async recordSuccess(email: string): Promise<void> {

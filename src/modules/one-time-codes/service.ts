@@ -1,11 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { Secrets } from '../../platform/secrets.js';
-import { createOneTimeCodeRepository } from './repository.js';
+import type { OneTimeCodeRepository } from './repository.js';
 
 /** The first three are the API's; `two_factor` codes are SMS second factors. */
 export type CodePurpose = 'verify_email' | 'verify_phone' | 'login' | 'two_factor';
@@ -17,8 +16,16 @@ export interface CodeTarget {
   channel: CodeChannel;
 }
 
+/** One message about to go out: to whom, how, and why. */
+export interface Send {
+  channel: CodeChannel;
+  /** A code purpose, or another reason to write to the destination (`password_reset`). */
+  purpose: CodePurpose | 'password_reset';
+  destination: string;
+}
+
 interface Deps {
-  db: Database;
+  codes: OneTimeCodeRepository;
   secrets: Secrets;
   clock: Clock;
   metrics: Metrics;
@@ -33,31 +40,56 @@ export function generateCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
 }
 
-export function createOneTimeCodeService({ db, secrets, clock, metrics, config }: Deps) {
-  const repo = createOneTimeCodeRepository(db);
+// No hourly cap on a cooldown key: the cap is counted on the destination's own key.
+const uncapped = 2_147_483_647;
+
+export function createOneTimeCodeService({ codes: repo, secrets, clock, metrics, config }: Deps) {
   // The MAC binds the code to its user, purpose and channel: a code sent to
   // verify a phone can never sign anyone in, even if a query were wrong.
   const codeHash = (target: CodeTarget, code: string) =>
     secrets.mac('one-time-code', `${target.userId}:${target.purpose}:${target.channel}:${code}`);
 
+  /** Whole seconds from now until `end`, at least one. */
+  const secondsUntil = (end: Date | null, now: Date) =>
+    Math.max(1, Math.ceil(((end ?? now).getTime() - now.getTime()) / 1000));
+
+  /**
+   * Counts a send to a destination, whether or not an account is behind it, so
+   * the limits reveal nothing about who is registered: a cooldown per
+   * destination and purpose (a sign-in code right after a verification code
+   * is fine), then the hourly cap per destination. Null when the send may go,
+   * else how long to wait.
+   */
+  async function tryReserveSend({
+    channel,
+    purpose,
+    destination,
+  }: Send): Promise<{ retryAfterSeconds: number } | null> {
+    const mailbox = `${channel}:${secrets.mac('send-throttle', destination)}`;
+    const cooldownKey = `${mailbox}:${purpose}`;
+    const now = clock.now();
+    if (!(await repo.reserveSend(cooldownKey, now, config.otpResendCooldownSeconds, uncapped))) {
+      const throttle = await repo.findThrottle(cooldownKey);
+      const cooldownEnds = throttle ? addSeconds(throttle.lastSentAt, config.otpResendCooldownSeconds) : null;
+      return { retryAfterSeconds: secondsUntil(cooldownEnds, now) };
+    }
+    if (!(await repo.reserveSend(mailbox, now, 0, config.otpHourlyLimit))) {
+      const throttle = await repo.findThrottle(mailbox);
+      return { retryAfterSeconds: secondsUntil(throttle ? addSeconds(throttle.windowStartedAt, 3600) : null, now) };
+    }
+    return null;
+  }
+
   return {
-    /**
-     * Counts a send to a destination, whether or not an account is behind it,
-     * so the cooldown and hourly cap reveal nothing about who is registered.
-     */
-    async reserveSend(channel: CodeChannel, destination: string): Promise<void> {
-      const key = `${channel}:${secrets.mac('send-throttle', destination)}`;
-      const now = clock.now();
-      const allowed = await repo.reserveSend(key, now, config.otpResendCooldownSeconds, config.otpHourlyLimit);
-      if (allowed) return;
-      const throttle = await repo.findThrottle(key);
-      const cooldownEnds = throttle ? addSeconds(throttle.lastSentAt, config.otpResendCooldownSeconds) : now;
-      const windowEnds =
-        throttle && throttle.sentInWindow >= config.otpHourlyLimit ? addSeconds(throttle.windowStartedAt, 3600) : now;
-      const waitMs = Math.max(cooldownEnds.getTime(), windowEnds.getTime()) - now.getTime();
+    tryReserveSend,
+
+    /** As `tryReserveSend`, answering a refusal with 429 and Retry-After. */
+    async reserveSend(send: Send): Promise<void> {
+      const refused = await tryReserveSend(send);
+      if (!refused) return;
       throw new AppError('TOO_MANY_REQUESTS', {
         message: 'A code was sent recently; wait before asking for another',
-        retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+        retryAfterSeconds: refused.retryAfterSeconds,
       });
     },
 

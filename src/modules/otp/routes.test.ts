@@ -242,6 +242,35 @@ describe('login by one-time code', () => {
     expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('counts the cooldown per destination and purpose: a sign-in code right after verifying the email is sent', async () => {
+    // createVerifiedUser has just sent (and used) a verify_email code to this address.
+    const { email } = await createVerifiedUser(test);
+    const sent = await post(test.app, '/auth/otp/send', { channel: 'email', purpose: 'login', email });
+    expect(sent.statusCode).toBe(200);
+    const mail = await test.lastMailTo(email);
+    expect(mail?.subject).toMatch(/^Your sign-in code: \d{6}$/);
+    // The sign-in code has its own words, not the sign-up email's.
+    expect(mail?.text).not.toContain('create an account');
+    expectError(
+      await post(test.app, '/auth/otp/send', { channel: 'email', purpose: 'login', email }),
+      429,
+      'TOO_MANY_REQUESTS',
+    );
+  });
+
+  it('counts the cooldown per purpose on a phone too: SMS two-factor right after verifying the phone', async () => {
+    const user = await userWithVerifiedPhone();
+    const enabled = await post(
+      test.app,
+      '/auth/2fa/enable',
+      { method: 'sms', password: 'correct horse battery staple' },
+      user.accessToken,
+    );
+    expect(enabled.statusCode).toBe(200);
+    const sms = await lastSmsTo(user.phoneNumber);
+    expect(sms?.json).toMatchObject({ purpose: 'two_factor' });
+  });
+
   it('verify_email through the generic endpoint behaves like /auth/verify-email', async () => {
     const email = uniqueEmail();
     await post(test.app, '/auth/register', { email, password: 'correct horse battery staple' });

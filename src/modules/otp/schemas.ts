@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import { EmailSchema, OtpSchema } from '../registration/schemas.js';
-import { DeviceInfoSchema } from '../sessions/schemas.js';
+import { DeviceInfoSchema, EmailSchema, OtpSchema } from '../../core/schemas.js';
 import { PhoneNumberSchema } from '../users/schemas.js';
 
 const target = {

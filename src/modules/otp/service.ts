@@ -1,18 +1,22 @@
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
+import { isLocked, type Principal } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
+import { signInCodeEmail } from '../../messages/emails.js';
+import { phoneVerificationSms, signInCodeSms } from '../../messages/sms.js';
+import type { Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { DeviceService } from '../devices/service.js';
 import { type CodeChannel, generateCode, type OneTimeCodeService } from '../one-time-codes/service.js';
-import { verificationCodeEmail } from '../registration/emails.js';
 import type { RegistrationService } from '../registration/service.js';
-import type { ClientContext, DeviceInfo, Principal } from '../sessions/service.js';
-import { isLocked } from '../sessions/service.js';
-import { completeSignIn, recordFailedSignIn, type SignInDeps } from '../sign-in/complete-sign-in.js';
+import type { RoleRepository } from '../roles/repository.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
 import { presentUser } from '../users/presenter.js';
-import { createUserRepository, type UserRow } from '../users/repository.js';
+import type { UserRepository, UserRow } from '../users/repository.js';
 
 export interface OtpTarget {
   channel: CodeChannel;
@@ -21,13 +25,18 @@ export interface OtpTarget {
   phoneNumber?: string | undefined;
 }
 
-interface Deps extends SignInDeps {
-  db: Database;
+interface Deps {
+  users: UserRepository;
+  roles: RoleRepository;
+  devices: DeviceService;
   codes: OneTimeCodeService;
-  outbox: Outbox;
   registration: RegistrationService;
   twoFactor: TwoFactorService;
-  config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds' | 'accessTokenTtlSeconds'>;
+  completion: SignInCompletion;
+  outbox: Outbox;
+  audit: AuditRecorder;
+  clock: Clock;
+  config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds'>;
 }
 
 const sentMessage = 'If this destination belongs to an account, a code has been sent to it.';
@@ -37,9 +46,19 @@ function invalid(message: string): AppError {
 }
 
 /** The seed's generic OTP endpoints, dispatching on purpose and channel. */
-export function createOtpService(deps: Deps) {
-  const { db, codes, outbox, registration, twoFactor, roles, clock, config } = deps;
-  const users = createUserRepository(db);
+export function createOtpService({
+  users,
+  roles,
+  devices,
+  codes,
+  registration,
+  twoFactor,
+  completion,
+  outbox,
+  audit,
+  clock,
+  config,
+}: Deps) {
   const answer = (code: string) => (config.exposeOtp ? { message: sentMessage, otp: code } : { message: sentMessage });
 
   /** Where a sign-in code goes, and whose account it opens: verified destinations only. */
@@ -70,28 +89,23 @@ export function createOtpService(deps: Deps) {
         if (!principal) throw new AppError('UNAUTHORIZED');
         const user = await users.findUserById(principal.userId);
         if (!user?.phoneNumber) throw new AppError('PHONE_NUMBER_MISSING');
-        await codes.reserveSend('sms', user.phoneNumber);
+        await codes.reserveSend({ channel: 'sms', purpose: 'verify_phone', destination: user.phoneNumber });
         const code = await codes.issueCode(
           { userId: user.id, purpose: 'verify_phone', channel: 'sms' },
           user.phoneNumber,
         );
-        await outbox.enqueue('sms', {
-          to: user.phoneNumber,
-          subject: 'verify_phone',
-          text: `Your verification code is ${code}`,
-        });
+        await outbox.enqueue(phoneVerificationSms(user.phoneNumber, code));
         return answer(code);
       }
       const { destination, user } = await loginTarget(target);
       // Counted per destination before looking at accounts: the same 429 for everyone.
-      await codes.reserveSend(target.channel, destination);
+      await codes.reserveSend({ channel: target.channel, purpose: 'login', destination });
       if (!user) return answer(generateCode());
       const code = await codes.issueCode({ userId: user.id, purpose: 'login', channel: target.channel }, destination);
       await outbox.enqueue(
-        target.channel,
         target.channel === 'email'
-          ? { ...verificationCodeEmail(destination, code, config.otpTtlSeconds), subject: `Your sign-in code: ${code}` }
-          : { to: destination, subject: 'login', text: `Your sign-in code is ${code}. Do not share it.` },
+          ? signInCodeEmail(destination, code, config.otpTtlSeconds)
+          : signInCodeSms(destination, code),
       );
       return answer(code);
     },
@@ -122,20 +136,21 @@ export function createOtpService(deps: Deps) {
         }
         const user = await users.findUserById(principal.userId);
         if (!user) throw new AppError('UNAUTHORIZED');
+        await audit.record('phone.verified', { actorUserId: user.id, targetUserId: user.id });
         return { message: 'Phone number verified', user: presentUser(user, await roles.findRoleNames(user.id)) };
       }
       const device = target.deviceInfo ?? {};
-      await deps.devices.assertAllowed(device.deviceId);
+      await devices.assertAllowed(device.deviceId);
       const { user } = await loginTarget(target);
       if (!user) throw new AppError('OTP_INVALID');
       await codes.consumeCode({ userId: user.id, purpose: 'login', channel: target.channel }, target.code);
       if (isLocked(user, clock.now())) {
-        await recordFailedSignIn(deps, user.id, device, client, 'otp', 'ACCOUNT_LOCKED');
+        await completion.recordFailure(user.id, device, client, 'otp', 'ACCOUNT_LOCKED');
         throw new AppError('ACCOUNT_LOCKED');
       }
       return (
         (await twoFactor.challengeIfRequired(user, device, client, 'otp')) ??
-        completeSignIn(deps, user, device, client, 'otp')
+        completion.complete(user, device, client, 'otp')
       );
     },
   };

@@ -39,3 +39,5 @@ export function createPasswordResetRepository(db: Database) {
     },
   };
 }
+
+export type PasswordResetRepository = ReturnType<typeof createPasswordResetRepository>;

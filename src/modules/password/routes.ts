@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { ChangeBodySchema, ResetBodySchema, ResetRequestBodySchema } from './schemas.js';
 import type { PasswordService } from './service.js';
@@ -22,7 +22,7 @@ export function passwordRoutes({ passwords, authenticate }: Deps): FastifyPlugin
           response: { 200: MessageSchema, ...errorResponses(400, 429) },
         },
       },
-      (request) => passwords.requestReset(request.body.email, clientOf(request)),
+      (request) => passwords.requestReset(request.body.email),
     );
 
     app.post(
@@ -35,7 +35,7 @@ export function passwordRoutes({ passwords, authenticate }: Deps): FastifyPlugin
           response: { 200: MessageSchema, ...errorResponses(400) },
         },
       },
-      (request) => passwords.resetPassword(request.body.token, request.body.newPassword, clientOf(request)),
+      (request) => passwords.resetPassword(request.body.token, request.body.newPassword),
     );
 
     app.post(
@@ -51,12 +51,7 @@ export function passwordRoutes({ passwords, authenticate }: Deps): FastifyPlugin
         },
       },
       (request) =>
-        passwords.changePassword(
-          principalOf(request),
-          request.body.currentPassword,
-          request.body.newPassword,
-          clientOf(request),
-        ),
+        passwords.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword),
     );
   };
 }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
+import { EmailSchema, NewPasswordSchema } from '../../core/schemas.js';
 import { passwordMaxLength } from '../../platform/password.js';
-import { EmailSchema, NewPasswordSchema } from '../registration/schemas.js';
 
 export const ResetRequestBodySchema = Type.Object({ email: EmailSchema }, { additionalProperties: false });
 

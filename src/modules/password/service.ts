@@ -1,49 +1,58 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
+import type { Principal } from '../../core/account.js';
 import { AppError } from '../../errors.js';
+import { passwordChangedEmail, passwordResetEmail } from '../../messages/emails.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
-import type { AuditRepository } from '../audit/repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { LockoutService } from '../lockout/service.js';
 import type { OneTimeCodeService } from '../one-time-codes/service.js';
-import type { ClientContext, Principal, SessionService } from '../sessions/service.js';
+import type { SessionService } from '../sessions/service.js';
 import { normalizeEmail } from '../users/email.js';
-import { createUserRepository } from '../users/repository.js';
-import { passwordChangedEmail, passwordResetEmail } from './emails.js';
-import { createPasswordResetRepository } from './repository.js';
+import type { UserRepository } from '../users/repository.js';
+import type { PasswordResetRepository } from './repository.js';
 
 interface Deps {
-  db: Database;
+  users: UserRepository;
+  resets: PasswordResetRepository;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   codes: OneTimeCodeService;
   sessions: SessionService;
   lockout: LockoutService;
   outbox: Outbox;
-  audit: AuditRepository;
+  audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'publicUrl' | 'passwordResetTtlSeconds'>;
 }
 
 const requestedMessage = 'If an account uses this address, a reset link has been sent to it.';
 
-export function createPasswordService(deps: Deps) {
-  const { db, hasher, passwordPolicy, codes, sessions, lockout, outbox, audit, clock, config } = deps;
-  const users = createUserRepository(db);
-  const resets = createPasswordResetRepository(db);
-
+export function createPasswordService({
+  users,
+  resets,
+  hasher,
+  passwordPolicy,
+  codes,
+  sessions,
+  lockout,
+  outbox,
+  audit,
+  clock,
+  config,
+}: Deps) {
   function checkPolicy(password: string): void {
     if (passwordPolicy.check(password)) throw new AppError('PASSWORD_TOO_COMMON');
   }
 
   return {
     /** The same answer for every address, so it cannot be used to find accounts. */
-    async requestReset(rawEmail: string, client: ClientContext) {
+    async requestReset(rawEmail: string) {
       const email = normalizeEmail(rawEmail);
-      await codes.reserveSend('email', `password-reset:${email}`);
+      await codes.reserveSend({ channel: 'email', purpose: 'password_reset', destination: email });
       const user = await users.findUserByEmail(email);
       if (!user) return { message: requestedMessage };
       const token = randomToken();
@@ -57,18 +66,13 @@ export function createPasswordService(deps: Deps) {
       });
       // The link is built from configuration, never from the request's Host header.
       const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-      await outbox.enqueue('email', passwordResetEmail(email, link, token, config.passwordResetTtlSeconds));
-      await audit.insertAuditEvent({
-        action: 'password.reset_requested',
-        targetUserId: user.id,
-        ipAddress: client.ipAddress,
-        createdAt: now,
-      });
+      await outbox.enqueue(passwordResetEmail(email, link, token, config.passwordResetTtlSeconds));
+      await audit.record('password.reset_requested', { actorUserId: null, targetUserId: user.id });
       return { message: requestedMessage };
     },
 
     /** Sets a new password and signs out every device; it does not sign the caller in. */
-    async resetPassword(token: string, newPassword: string, client: ClientContext) {
+    async resetPassword(token: string, newPassword: string) {
       checkPolicy(newPassword);
       const reset = await resets.findResetByHash(sha256Hex(token));
       const now = clock.now();
@@ -81,41 +85,29 @@ export function createPasswordService(deps: Deps) {
       await users.updatePasswordHash(user.id, passwordHash, now);
       // The link reached the mailbox, which proves the address as well as a code would.
       if (!user.emailVerifiedAt) await users.markEmailVerified(user.id, now);
-      await sessions.endAllSessions(user.id, { actorUserId: user.id, reason: 'password_reset' }, client);
+      await sessions.endAllSessions(user.id, { actorUserId: user.id, reason: 'password_reset' });
       // The owner proved the mailbox: a brute-force pause on the address no longer protects anyone.
       await lockout.clear(user.email);
-      await outbox.enqueue('email', passwordChangedEmail(user.email, 'reset', now));
-      await audit.insertAuditEvent({
-        action: 'password.reset',
-        actorUserId: user.id,
-        targetUserId: user.id,
-        ipAddress: client.ipAddress,
-        createdAt: now,
-      });
+      await outbox.enqueue(passwordChangedEmail(user.email, 'reset', now));
+      await audit.record('password.reset', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Password reset. Sign in with the new password.' };
     },
 
     /** Needs the current password; keeps the current session and ends the others. */
-    async changePassword(principal: Principal, currentPassword: string, newPassword: string, client: ClientContext) {
+    async changePassword(principal: Principal, currentPassword: string, newPassword: string) {
       const user = await users.findUserById(principal.userId);
       if (!user) throw new AppError('UNAUTHORIZED');
       if (!(await hasher.verify(user.passwordHash, currentPassword))) throw new AppError('INVALID_PASSWORD');
       checkPolicy(newPassword);
       const now = clock.now();
       await users.updatePasswordHash(user.id, await hasher.hash(newPassword), now);
-      await sessions.endAllSessions(
-        user.id,
-        { actorUserId: user.id, reason: 'password_changed', keepSessionId: principal.sessionId },
-        client,
-      );
-      await outbox.enqueue('email', passwordChangedEmail(user.email, 'change', now));
-      await audit.insertAuditEvent({
-        action: 'password.changed',
+      await sessions.endAllSessions(user.id, {
         actorUserId: user.id,
-        targetUserId: user.id,
-        ipAddress: client.ipAddress,
-        createdAt: now,
+        reason: 'password_changed',
+        keepSessionId: principal.sessionId,
       });
+      await outbox.enqueue(passwordChangedEmail(user.email, 'change', now));
+      await audit.record('password.changed', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Password changed. Your other devices were signed out.' };
     },
   };

@@ -21,7 +21,7 @@ export function registrationRoutes(registration: RegistrationService): FastifyPl
     for (const path of ['/auth/register', '/auth/signup']) {
       app.post(path, register, async (request, reply) => {
         reply.code(201);
-        return registration.register(request.body, clientOf(request));
+        return registration.register(request.body);
       });
     }
 

@@ -1,15 +1,6 @@
 import { Type } from 'typebox';
-import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
-import { DeviceInfoSchema } from '../sessions/schemas.js';
+import { DeviceInfoSchema, EmailSchema, NewPasswordSchema, OtpSchema } from '../../core/schemas.js';
 import { AccountTypeSchema, NameSchema } from '../users/schemas.js';
-
-export const EmailSchema = Type.String({ format: 'email', maxLength: 254, examples: ['user@example.com'] });
-export const NewPasswordSchema = Type.String({
-  minLength: passwordMinLength,
-  maxLength: passwordMaxLength,
-  examples: ['SecurePass123!'],
-});
-export const OtpSchema = Type.String({ pattern: '^[0-9]{6}$', examples: ['123456'] });
 
 export const RegisterBodySchema = Type.Object(
   {

@@ -1,95 +1,79 @@
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
+import { alreadyRegisteredEmail, verificationCodeEmail } from '../../messages/emails.js';
+import type { Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { DeviceService } from '../devices/service.js';
 import { generateCode, type OneTimeCodeService } from '../one-time-codes/service.js';
-import type { ClientContext, DeviceInfo } from '../sessions/service.js';
-import { completeSignIn, type SignInDeps } from '../sign-in/complete-sign-in.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
-import { createUserRepository } from '../users/repository.js';
-import { alreadyRegisteredEmail, verificationCodeEmail } from './emails.js';
+import { type AccountRequest, newAccount } from '../users/new-account.js';
+import type { UserRepository } from '../users/repository.js';
 
-export interface Registration {
-  email: string;
-  password: string;
-  firstName?: string | undefined;
-  lastName?: string | undefined;
-  accountType?: string | undefined;
-}
-
-interface Deps extends SignInDeps {
-  db: Database;
+interface Deps {
+  users: UserRepository;
+  devices: DeviceService;
+  codes: OneTimeCodeService;
+  twoFactor: TwoFactorService;
+  completion: SignInCompletion;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
-  codes: OneTimeCodeService;
   outbox: Outbox;
-  twoFactor: TwoFactorService;
-  config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds' | 'accessTokenTtlSeconds'>;
+  audit: AuditRecorder;
+  clock: Clock;
+  config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds'>;
 }
 
 // The same words whether or not the address already had an account.
 const codeSentMessage = 'If this address can receive a code, one has been sent. It expires in a few minutes.';
 
 export function createRegistrationService(deps: Deps) {
-  const { db, hasher, passwordPolicy, codes, outbox, audit, clock, config } = deps;
-  const users = createUserRepository(db);
-
+  const { users, devices, codes, twoFactor, completion, outbox, audit, clock, config } = deps;
   const answer = (code: string) =>
     config.exposeOtp ? { message: codeSentMessage, otp: code } : { message: codeSentMessage };
+  // What an address that gets nothing more is answered: the same shape, a code that matches nothing.
+  const decoy = () => answer(generateCode());
+
+  /** Counted like any send; within a cooldown nothing goes out, and the caller is not told so. */
+  const maySend = async (email: string) =>
+    (await codes.tryReserveSend({ channel: 'email', purpose: 'verify_email', destination: email })) === null;
 
   async function sendVerificationCode(userId: number, email: string): Promise<string> {
     const code = await codes.issueCode({ userId, purpose: 'verify_email', channel: 'email' }, email);
-    await outbox.enqueue('email', verificationCodeEmail(email, code, config.otpTtlSeconds));
+    await outbox.enqueue(verificationCodeEmail(email, code, config.otpTtlSeconds));
     return code;
   }
 
   return {
     /**
-     * Answers identically for new and existing addresses (status, body, and a
-     * password hash in both paths so timing matches): registration must not
-     * tell an attacker who has an account.
+     * Answers identically for new and existing addresses, inside a cooldown
+     * or not (status, body, and a password hash in every path so timing
+     * matches): registration must not tell an attacker who has an account.
      */
-    async register(input: Registration, client: ClientContext) {
-      const email = normalizeEmail(input.email);
-      if (passwordPolicy.check(input.password)) throw new AppError('PASSWORD_TOO_COMMON');
-      await codes.reserveSend('email', email);
-      const passwordHash = await hasher.hash(input.password);
-      const now = clock.now();
-      const created = await users.insertUserIfEmailFree(
-        {
-          email,
-          passwordHash,
-          firstName: input.firstName?.trim() ?? null,
-          lastName: input.lastName?.trim() ?? null,
-          accountType: input.accountType ?? 'INDIVIDUAL',
-          emailVerifiedAt: null,
-          createdAt: now,
-        },
-        ['USER'],
-      );
+    async register(input: AccountRequest) {
+      const account = await newAccount(input, deps, { createdAt: clock.now(), emailVerifiedAt: null });
+      const { email } = account;
+      const created = await users.insertUserIfEmailFree(account, ['USER']);
       if (created) {
-        await audit.insertAuditEvent({
-          action: 'user.registered',
-          actorUserId: created.id,
-          targetUserId: created.id,
-          ipAddress: client.ipAddress,
-          createdAt: now,
-        });
-        return answer(await sendVerificationCode(created.id, email));
+        await audit.record('user.registered', { actorUserId: created.id, targetUserId: created.id });
+        return (await maySend(email)) ? answer(await sendVerificationCode(created.id, email)) : decoy();
       }
+      if (!(await maySend(email))) return decoy();
       const existing = await users.findUserByEmail(email);
       if (existing && !existing.emailVerifiedAt) return answer(await sendVerificationCode(existing.id, email));
-      await outbox.enqueue('email', alreadyRegisteredEmail(email));
-      return answer(generateCode());
+      await outbox.enqueue(alreadyRegisteredEmail(email));
+      return decoy();
     },
 
     async resendVerification(rawEmail: string) {
       const email = normalizeEmail(rawEmail);
-      await codes.reserveSend('email', email);
+      if (!(await maySend(email))) return decoy();
       const user = await users.findUserByEmail(email);
-      if (!user || user.emailVerifiedAt) return answer(generateCode());
+      if (!user || user.emailVerifiedAt) return decoy();
       return answer(await sendVerificationCode(user.id, email));
     },
 
@@ -99,24 +83,18 @@ export function createRegistrationService(deps: Deps) {
       client: ClientContext,
     ) {
       // Before the code is spent: a blocked device must not even verify the address.
-      await deps.devices.assertAllowed(input.deviceInfo?.deviceId);
+      await devices.assertAllowed(input.deviceInfo?.deviceId);
       const user = await users.findUserByEmail(normalizeEmail(input.email));
       if (!user || user.emailVerifiedAt) throw new AppError('OTP_INVALID');
       await codes.consumeCode({ userId: user.id, purpose: 'verify_email', channel: 'email' }, input.otp);
       const now = clock.now();
       await users.markEmailVerified(user.id, now);
-      await audit.insertAuditEvent({
-        action: 'email.verified',
-        actorUserId: user.id,
-        targetUserId: user.id,
-        ipAddress: client.ipAddress,
-        createdAt: now,
-      });
+      await audit.record('email.verified', { actorUserId: user.id, targetUserId: user.id });
       const verified = { ...user, emailVerifiedAt: now };
       const device = input.deviceInfo ?? {};
       return (
-        (await deps.twoFactor.challengeIfRequired(verified, device, client, 'verify_email')) ??
-        completeSignIn(deps, verified, device, client, 'verify_email')
+        (await twoFactor.challengeIfRequired(verified, device, client, 'verify_email')) ??
+        completion.complete(verified, device, client, 'verify_email')
       );
     },
   };

@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { permissions, rolePermissions, roles, userRoles } from '../../db/schema.js';
+import { permissions, rolePermissions, roles, userRoles, users } from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type RoleName = 'USER' | 'ADMIN' | 'SUPER_ADMIN';
 
@@ -10,28 +11,51 @@ export interface RolesAndPermissions {
 }
 
 /** Serializes every change that could remove the last SUPER_ADMIN. */
-export const superAdminLockId = 7_411_004;
-
-export async function countHolders(db: Database, roleName: string): Promise<number> {
-  const [row] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(userRoles)
-    .innerJoin(roles, eq(roles.id, userRoles.roleId))
-    .where(eq(roles.name, roleName));
-  return row?.count ?? 0;
-}
-
-async function holds(db: Database, userId: number, roleName: string): Promise<boolean> {
-  const [row] = await db
-    .select({ userId: userRoles.userId })
-    .from(userRoles)
-    .innerJoin(roles, eq(roles.id, userRoles.roleId))
-    .where(and(eq(userRoles.userId, userId), eq(roles.name, roleName)));
-  return row !== undefined;
-}
+const superAdminLockId = 7_411_004;
 
 export function createRoleRepository(db: Database) {
+  const countHolders = async (roleName: string) => {
+    const [row] = await db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(userRoles)
+      .innerJoin(roles, eq(roles.id, userRoles.roleId))
+      .where(eq(roles.name, roleName));
+    return row?.count ?? 0;
+  };
+
   return {
+    /** Held until the transaction ends: changes that could remove the last SUPER_ADMIN take turns. */
+    async lockSuperAdminChanges(): Promise<void> {
+      await db.execute(sql`select pg_advisory_xact_lock(${superAdminLockId})`);
+    },
+
+    async holdsRole(userId: number, roleName: string): Promise<boolean> {
+      const [row] = await db
+        .select({ userId: userRoles.userId })
+        .from(userRoles)
+        .innerJoin(roles, eq(roles.id, userRoles.roleId))
+        .where(and(eq(userRoles.userId, userId), eq(roles.name, roleName)));
+      return row !== undefined;
+    },
+
+    /** Holders of the role other than `exceptUserId` who can sign in now (not locked). */
+    async countActiveHolders(roleName: string, exceptUserId: number, now: Date): Promise<number> {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(userRoles)
+        .innerJoin(roles, eq(roles.id, userRoles.roleId))
+        .innerJoin(users, eq(users.id, userRoles.userId))
+        .where(
+          and(
+            eq(roles.name, roleName),
+            ne(userRoles.userId, exceptUserId),
+            sql`case when ${users.lockedUntil} is not null then ${users.lockedUntil} <= ${timestamptz(now)}
+              else ${users.lockedAt} is null end`,
+          ),
+        );
+      return row?.count ?? 0;
+    },
+
     async findRoleNames(userId: number): Promise<string[]> {
       const rows = await db
         .select({ name: roles.name })
@@ -68,26 +92,14 @@ export function createRoleRepository(db: Database) {
       return true;
     },
 
-    /**
-     * Removes a role, refusing to remove the last SUPER_ADMIN. The check and the
-     * delete run under one lock, so two admins demoting each other at once
-     * cannot leave the system without one.
-     */
-    async deleteUserRole(userId: number, roleName: string): Promise<'removed' | 'not_held' | 'last_super_admin'> {
-      return db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${superAdminLockId})`);
-        if (roleName === 'SUPER_ADMIN' && (await countHolders(tx as unknown as Database, roleName)) <= 1) {
-          const held = await holds(tx as unknown as Database, userId, roleName);
-          if (held) return 'last_super_admin';
-        }
-        const [role] = await tx.select({ id: roles.id }).from(roles).where(eq(roles.name, roleName));
-        if (!role) return 'not_held';
-        const deleted = await tx
-          .delete(userRoles)
-          .where(and(eq(userRoles.userId, userId), eq(userRoles.roleId, role.id)))
-          .returning();
-        return deleted.length > 0 ? 'removed' : 'not_held';
-      });
+    /** Returns whether the user held the role. */
+    async deleteUserRole(userId: number, roleName: string): Promise<boolean> {
+      const held = db.select({ id: roles.id }).from(roles).where(eq(roles.name, roleName));
+      const deleted = await db
+        .delete(userRoles)
+        .where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, held)))
+        .returning({ userId: userRoles.userId });
+      return deleted.length > 0;
     },
 
     /** Role names for many users in one query, for lists. */
@@ -109,7 +121,7 @@ export function createRoleRepository(db: Database) {
       return role !== undefined;
     },
 
-    countUsersWithRole: (roleName: string) => countHolders(db, roleName),
+    countUsersWithRole: countHolders,
   };
 }
 

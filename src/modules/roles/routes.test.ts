@@ -10,11 +10,12 @@ import {
   post,
   signIn,
   strongPassword,
+  superAdminDeps,
   type TestApp,
   uniqueEmail,
 } from '../../../test/helpers.js';
 import { auditEvents, users } from '../../db/schema.js';
-import { createSuperAdmin } from '../users/super-admin.js';
+import { createSuperAdmin } from '../user-admin/super-admin.js';
 import { createRoleRepository } from './repository.js';
 
 let test: TestApp;
@@ -41,7 +42,7 @@ const adminPermissions = [
 async function createSignedInSuperAdmin(app: TestApp) {
   const email = uniqueEmail('super');
   const outcome = await createSuperAdmin(
-    { db: app.db, hasher: app.platform.hasher, passwordPolicy: app.platform.passwordPolicy, clock: app.clock },
+    superAdminDeps(app),
     { email, password: strongPassword },
     { onlyIfNone: false },
   );

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Authenticate, clientOf } from '../../http/authenticate.js';
+import type { Authenticate } from '../../http/authenticate.js';
 import type { Authorization } from '../../http/authorize.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { RoleChangeBodySchema, UserAccessSchema, UserIdParamsSchema } from './schemas.js';
@@ -26,7 +26,7 @@ export function roleRoutes({ roles, authenticate, authorization }: Deps): Fastif
       },
     };
     for (const path of ['/auth/roles/assign', '/admin/assign-role']) {
-      app.post(path, assign, async (request) => roles.assignRole(actorOf(request), request.body, clientOf(request)));
+      app.post(path, assign, async (request) => roles.assignRole(actorOf(request), request.body));
     }
 
     app.delete(
@@ -42,7 +42,7 @@ export function roleRoutes({ roles, authenticate, authorization }: Deps): Fastif
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      async (request) => roles.removeRole(actorOf(request), request.body, clientOf(request)),
+      async (request) => roles.removeRole(actorOf(request), request.body),
     );
 
     app.get(

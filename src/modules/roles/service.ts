@@ -1,15 +1,21 @@
-import type { Database } from '../../db/database.js';
+import type { Actor } from '../../core/account.js';
+import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
-import type { Actor } from '../../http/authorize.js';
 import type { Clock } from '../../platform/clock.js';
-import type { AuditRepository } from '../audit/repository.js';
-import type { ClientContext } from '../sessions/service.js';
-import { createUserRepository } from '../users/repository.js';
-import { createRoleRepository } from './repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import { wouldRemoveLastSuperAdmin } from './last-super-admin.js';
+import type { RoleRepository } from './repository.js';
+
+/** What roles need to know of accounts (the users module owns them and depends on roles). */
+export interface AccountDirectory {
+  findUserById(userId: number): Promise<{ id: number } | null>;
+}
 
 interface Deps {
-  db: Database;
-  audit: AuditRepository;
+  roles: RoleRepository;
+  accounts: AccountDirectory;
+  transaction: Transaction<{ roles: RoleRepository }>;
+  audit: AuditRecorder;
   clock: Clock;
 }
 
@@ -18,45 +24,47 @@ export interface RoleChange {
   roleName: string;
 }
 
-export function createRoleService({ db, audit, clock }: Deps) {
-  const roles = createRoleRepository(db);
-  const users = createUserRepository(db);
-
+export function createRoleService({ roles, accounts, transaction, audit, clock }: Deps) {
   async function checkTarget({ userId, roleName }: RoleChange): Promise<void> {
-    if (!(await users.findUserById(userId))) throw new AppError('USER_NOT_FOUND');
+    if (!(await accounts.findUserById(userId))) throw new AppError('USER_NOT_FOUND');
     if (!(await roles.roleExists(roleName))) throw new AppError('ROLE_NOT_FOUND');
   }
 
-  function record(action: string, actor: Actor, change: RoleChange, client: ClientContext) {
-    return audit.insertAuditEvent({
-      action,
-      actorUserId: actor.userId,
-      targetUserId: change.userId,
-      ipAddress: client.ipAddress,
-      details: { roleName: change.roleName },
-      createdAt: clock.now(),
-    });
-  }
-
   return {
-    async assignRole(actor: Actor, change: RoleChange, client: ClientContext) {
+    async assignRole(actor: Actor, change: RoleChange) {
       await checkTarget(change);
       await roles.insertUserRole(change.userId, change.roleName, clock.now());
-      await record('role.assigned', actor, change, client);
+      await audit.record('role.assigned', {
+        actorUserId: actor.userId,
+        targetUserId: change.userId,
+        details: { roleName: change.roleName },
+      });
       return { message: `Role ${change.roleName} assigned to user ${change.userId}` };
     },
 
-    async removeRole(actor: Actor, change: RoleChange, client: ClientContext) {
+    async removeRole(actor: Actor, change: RoleChange) {
       await checkTarget(change);
-      const outcome = await roles.deleteUserRole(change.userId, change.roleName);
+      const outcome = await transaction(async (bound) => {
+        if (
+          change.roleName === 'SUPER_ADMIN' &&
+          (await wouldRemoveLastSuperAdmin(bound.roles, change.userId, clock.now()))
+        ) {
+          return 'last_super_admin';
+        }
+        return (await bound.roles.deleteUserRole(change.userId, change.roleName)) ? 'removed' : 'not_held';
+      });
       if (outcome === 'last_super_admin') throw new AppError('LAST_SUPER_ADMIN');
       if (outcome === 'not_held') return { message: `User ${change.userId} does not hold role ${change.roleName}` };
-      await record('role.removed', actor, change, client);
+      await audit.record('role.removed', {
+        actorUserId: actor.userId,
+        targetUserId: change.userId,
+        details: { roleName: change.roleName },
+      });
       return { message: `Role ${change.roleName} removed from user ${change.userId}` };
     },
 
     async getUserAccess(userId: number) {
-      if (!(await users.findUserById(userId))) throw new AppError('USER_NOT_FOUND');
+      if (!(await accounts.findUserById(userId))) throw new AppError('USER_NOT_FOUND');
       return { userId, ...(await roles.findRolesAndPermissions(userId)) };
     },
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Account } from '../../core/account.js';
 import type { DatabaseHandle } from '../../db/database.js';
 import type { ListenHandlers } from '../../db/listener.js';
-import { type Account, createAccessCache, type SessionAccess } from './access-cache.js';
+import { createAccessCache, type SessionAccess } from './access-cache.js';
 
 let nowMs = Date.parse('2026-01-15T10:00:00Z');
 const clock = { now: () => new Date(nowMs) };

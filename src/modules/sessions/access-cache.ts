@@ -1,20 +1,8 @@
+import type { Account } from '../../core/account.js';
 import type { DatabaseHandle } from '../../db/database.js';
 import type { Listener } from '../../db/listener.js';
 import { setBounded } from '../../platform/bounded-map.js';
 import type { Clock } from '../../platform/clock.js';
-import type { PresentableUser } from '../users/presenter.js';
-import type { UserRow } from '../users/repository.js';
-
-/** What an authenticated request may need of its account: profile fields, lock state, roles, permissions. */
-export interface Account {
-  readonly user: AccountUser;
-  readonly roles: string[];
-  /** Sorted, for the profile answer. */
-  readonly permissions: string[];
-  readonly permissionSet: ReadonlySet<string>;
-}
-
-export type AccountUser = PresentableUser & Pick<UserRow, 'lockedAt' | 'lockedUntil'>;
 
 /** A session that was live when read (not revoked); expiry and locks are judged on each use. */
 export interface SessionAccess {

@@ -22,9 +22,6 @@ export interface Rotation {
   now: Date;
 }
 
-// First key of the two-key advisory lock; the second is a hash of the device id.
-const deviceLockNamespace = 7_411_006;
-
 const live = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
 /**
@@ -124,14 +121,6 @@ export function createSessionRepository(db: Database) {
         select ${token.id}, id, user_id, ${token.tokenHash}, ${timestamptz(token.createdAt)},
           ${timestamptz(token.expiresAt)}
         from opened`);
-    },
-
-    /**
-     * Serializes sign-ins on a device with each other (so one device keeps one
-     * live session) and with its blacklisting, until the transaction ends.
-     */
-    async lockDevice(deviceId: string): Promise<void> {
-      await db.execute(sql`select pg_advisory_xact_lock(${deviceLockNamespace}, hashtext(${deviceId}))`);
     },
 
     /** One session per device: signing in again on a device replaces its earlier session. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../errors.js';
-import { type Authenticate, bearerToken, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, bearerToken, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { presentSession } from './presenter.js';
 import {
@@ -30,7 +30,7 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
     };
     for (const path of ['/auth/refresh', '/auth/token/refresh']) {
       app.post(path, refresh, async (request) => {
-        const tokens = await sessions.rotateRefreshToken(request.body.refreshToken, clientOf(request));
+        const tokens = await sessions.rotateRefreshToken(request.body.refreshToken);
         return { ...tokens, tokenType: 'Bearer' as const, expiresIn: accessTokenTtlSeconds };
       });
     }
@@ -53,7 +53,7 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
           (token ? await sessions.authenticate(token) : null) ??
           (refreshToken ? await sessions.findSessionOfRefreshToken(refreshToken) : null);
         if (!principal) throw new AppError(refreshToken && !token ? 'REFRESH_TOKEN_INVALID' : 'UNAUTHORIZED');
-        await sessions.endSession(principal, 'logout', clientOf(request));
+        await sessions.endSession(principal, 'logout');
         return { message: 'Logged out' };
       },
     );
@@ -90,11 +90,7 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
       },
       async (request) => {
         const { userId } = principalOf(request);
-        const ended = await sessions.endSession(
-          { userId, sessionId: request.params.sessionId },
-          'revoked_by_user',
-          clientOf(request),
-        );
+        const ended = await sessions.endSession({ userId, sessionId: request.params.sessionId }, 'revoked_by_user');
         // Another user's session id answers exactly like an unknown one.
         if (!ended) throw new AppError('SESSION_NOT_FOUND');
         return { message: 'Session revoked' };
@@ -114,11 +110,7 @@ export function sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds }:
       },
       async (request) => {
         const { userId } = principalOf(request);
-        const count = await sessions.endAllSessions(
-          userId,
-          { actorUserId: userId, reason: 'logout_all' },
-          clientOf(request),
-        );
+        const count = await sessions.endAllSessions(userId, { actorUserId: userId, reason: 'logout_all' });
         return { message: `Logged out from ${count} session${count === 1 ? '' : 's'}` };
       },
     );

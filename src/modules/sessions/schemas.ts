@@ -1,23 +1,6 @@
 import { Type } from 'typebox';
 import { UserSchema } from '../users/schemas.js';
 
-const deviceText = (maxLength: number, example: string) =>
-  Type.String({ minLength: 1, maxLength, examples: [example] });
-
-export const DeviceInfoSchema = Type.Object(
-  {
-    deviceName: Type.Optional(deviceText(200, 'iPhone 13')),
-    platform: Type.Optional(deviceText(50, 'iOS')),
-    appVersion: Type.Optional(deviceText(50, '1.0.0')),
-    userAgent: Type.Optional(deviceText(512, 'Mozilla/5.0')),
-    /** Stable per installation; signing in again on the same deviceId replaces that device's session. */
-    deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
-    /** A client-computed device fingerprint; only its MAC is kept. */
-    fingerprint: Type.Optional(Type.String({ minLength: 8, maxLength: 512 })),
-  },
-  { additionalProperties: false },
-);
-
 const tokenFields = {
   accessToken: Type.String({ description: 'EdDSA JWT; send as `Authorization: Bearer`' }),
   refreshToken: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),

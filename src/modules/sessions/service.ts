@@ -1,29 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
+import { type AuthenticatedPrincipal, isLocked, type Principal } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
+import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
 import type { AccessTokens } from '../../platform/access-tokens.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
-import type { AuditRepository } from '../audit/repository.js';
-import { createDeviceRepository } from '../devices/repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { AccessCache, SessionAccess } from './access-cache.js';
-import { type AccessRow, createSessionRepository, type SessionRepository, type SessionRow } from './repository.js';
-
-export interface DeviceInfo {
-  deviceName?: string | undefined;
-  platform?: string | undefined;
-  appVersion?: string | undefined;
-  userAgent?: string | undefined;
-  deviceId?: string | undefined;
-  fingerprint?: string | undefined;
-}
-
-/** Who is calling, as the HTTP layer saw it. */
-export interface ClientContext {
-  ipAddress: string;
-  userAgent: string | null;
-}
+import type { AccessRow, SessionRepository, SessionRow } from './repository.js';
 
 export interface IssuedTokens {
   sessionId: string;
@@ -37,32 +23,25 @@ export interface SessionsEnded {
   keepSessionId?: string | undefined;
 }
 
-export interface Principal {
-  userId: number;
-  sessionId: string;
-}
-
-/** The caller of a request that presented a valid access token, with the account as it stands now. */
-export interface AuthenticatedPrincipal extends Principal {
-  account: SessionAccess['account'];
+/** What sessions need of the device blacklist (the devices module owns it and depends on sessions). */
+export interface DeviceGate {
+  lockDevice(deviceId: string): Promise<void>;
+  isBlacklisted(deviceId: string): Promise<boolean>;
 }
 
 interface Deps {
-  db: Database;
+  sessions: SessionRepository;
+  devices: DeviceGate;
+  transaction: Transaction<{ sessions: SessionRepository; devices: DeviceGate }>;
   accessTokens: AccessTokens;
   accessCache: AccessCache;
-  audit: AuditRepository;
+  audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'refreshTokenTtlSeconds' | 'sessionTtlSeconds' | 'refreshReuseGraceSeconds'>;
 }
 
 // last_active_at is a hint for the sessions list, not a security control; one write a minute is enough.
 const touchIntervalMs = 60_000;
-
-export function isLocked(account: { lockedAt: Date | null; lockedUntil: Date | null }, now: Date): boolean {
-  if (account.lockedUntil) return account.lockedUntil > now;
-  return account.lockedAt !== null;
-}
 
 function toSessionAccess(row: AccessRow): SessionAccess {
   const { user, roles, permissions } = row;
@@ -75,10 +54,16 @@ function toSessionAccess(row: AccessRow): SessionAccess {
   };
 }
 
-export function createSessionService({ db, accessTokens, accessCache, audit, clock, config }: Deps) {
-  const repo = createSessionRepository(db);
-  const devices = createDeviceRepository(db);
-
+export function createSessionService({
+  sessions: repo,
+  devices,
+  transaction,
+  accessTokens,
+  accessCache,
+  audit,
+  clock,
+  config,
+}: Deps) {
   /**
    * A rotated token presented again means two parties hold the chain: the
    * session is ended (OAuth 2.0 Security BCP 4.14). Within the grace window
@@ -88,23 +73,19 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
   async function handleReuse(
     token: { sessionId: string; userId: number; rotatedAt: Date | null },
     now: Date,
-    client: ClientContext,
   ): Promise<void> {
     const rotatedAt = token.rotatedAt ?? now;
     if (now.getTime() - rotatedAt.getTime() <= config.refreshReuseGraceSeconds * 1000) return;
     const revoked = await repo.revokeSession(token.sessionId, token.userId, now, 'refresh_token_reuse');
-    await audit.insertAuditEvent({
-      action: 'refresh_token.reused',
+    await audit.record('refresh_token.reused', {
       actorUserId: null,
       targetUserId: token.userId,
-      ipAddress: client.ipAddress,
       details: { sessionId: token.sessionId, sessionRevoked: revoked },
-      createdAt: now,
     });
   }
 
   /** Why a refresh was refused: read only on this path, so a successful refresh is one statement. */
-  async function refusal(tokenHash: string, now: Date, client: ClientContext): Promise<AppError> {
+  async function refusal(tokenHash: string, now: Date): Promise<AppError> {
     const token = await repo.findRefreshTokenByHash(tokenHash);
     // Before the session checks: blacklisting ends the session too, and the client must learn why.
     if (token?.deviceId && (await devices.isBlacklisted(token.deviceId))) return new AppError('DEVICE_BLOCKED');
@@ -119,7 +100,7 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
       return new AppError('REFRESH_TOKEN_INVALID');
     }
     if (token.rotatedAt) {
-      await handleReuse(token, now, client);
+      await handleReuse(token, now);
       return new AppError('REFRESH_TOKEN_REUSED');
     }
     // Valid and unused, yet not rotated: something changed between the two reads. The client may retry.
@@ -163,15 +144,12 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
       const { deviceId } = device;
       if (!deviceId) await open(repo);
       else {
-        await db.transaction(async (tx) => {
-          const txRepo = createSessionRepository(tx as unknown as Database);
+        await transaction(async (bound) => {
           // Same lock as blacklisting: a sign-in cannot slip a session past a concurrent block.
-          await txRepo.lockDevice(deviceId);
-          if (await createDeviceRepository(tx as unknown as Database).isBlacklisted(deviceId)) {
-            throw new AppError('DEVICE_BLOCKED');
-          }
-          await txRepo.revokeDeviceSessions(userId, deviceId, now);
-          await open(txRepo);
+          await bound.devices.lockDevice(deviceId);
+          if (await bound.devices.isBlacklisted(deviceId)) throw new AppError('DEVICE_BLOCKED');
+          await bound.sessions.revokeDeviceSessions(userId, deviceId, now);
+          await open(bound.sessions);
         });
       }
       const accessToken = accessTokens.sign({ userId, sessionId: session.id }, now);
@@ -202,7 +180,7 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
       return { userId: access.userId, sessionId: access.sessionId, account: access.account };
     },
 
-    async rotateRefreshToken(refreshToken: string, client: ClientContext) {
+    async rotateRefreshToken(refreshToken: string) {
       const now = clock.now();
       const tokenHash = sha256Hex(refreshToken);
       const nextToken = randomToken();
@@ -215,7 +193,7 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
         },
         now,
       });
-      if (!rotated) throw await refusal(tokenHash, now, client);
+      if (!rotated) throw await refusal(tokenHash, now);
       const accessToken = accessTokens.sign(rotated, now);
       return { accessToken, refreshToken: nextToken, sessionId: rotated.sessionId };
     },
@@ -229,33 +207,25 @@ export function createSessionService({ db, accessTokens, accessCache, audit, clo
       return { userId: token.userId, sessionId: token.sessionId };
     },
 
-    async endSession(principal: Principal, reason: string, client: ClientContext): Promise<boolean> {
-      const now = clock.now();
-      const ended = await repo.revokeSession(principal.sessionId, principal.userId, now, reason);
+    async endSession(principal: Principal, reason: string): Promise<boolean> {
+      const ended = await repo.revokeSession(principal.sessionId, principal.userId, clock.now(), reason);
       if (ended) {
-        await audit.insertAuditEvent({
-          action: reason === 'logout' ? 'session.logout' : 'session.revoked',
+        await audit.record(reason === 'logout' ? 'session.logout' : 'session.revoked', {
           actorUserId: principal.userId,
           targetUserId: principal.userId,
-          ipAddress: client.ipAddress,
           details: { sessionId: principal.sessionId },
-          createdAt: now,
         });
       }
       return ended;
     },
 
     /** Ends every live session of `userId`, except `keepSessionId` when given (password change). */
-    async endAllSessions(userId: number, change: SessionsEnded, client: ClientContext): Promise<number> {
-      const now = clock.now();
-      const count = await repo.revokeUserSessions(userId, now, change.reason, change.keepSessionId);
-      await audit.insertAuditEvent({
-        action: 'session.revoked_all',
+    async endAllSessions(userId: number, change: SessionsEnded): Promise<number> {
+      const count = await repo.revokeUserSessions(userId, clock.now(), change.reason, change.keepSessionId);
+      await audit.record('session.revoked_all', {
         actorUserId: change.actorUserId,
         targetUserId: userId,
-        ipAddress: client.ipAddress,
         details: { reason: change.reason, count, keptSessionId: change.keepSessionId ?? null },
-        createdAt: now,
       });
       return count;
     },

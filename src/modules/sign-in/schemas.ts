@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
+import { DeviceInfoSchema, EmailSchema } from '../../core/schemas.js';
 import { passwordMaxLength } from '../../platform/password.js';
-import { EmailSchema } from '../registration/schemas.js';
-import { DeviceInfoSchema } from '../sessions/schemas.js';
 
 export const LoginBodySchema = Type.Object(
   {

@@ -1,12 +1,14 @@
-import type { Database } from '../../db/database.js';
+import { isLocked } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
+import type { Clock } from '../../platform/clock.js';
 import type { PasswordHasher } from '../../platform/password.js';
+import type { DeviceService } from '../devices/service.js';
 import type { LockoutService } from '../lockout/service.js';
-import { type ClientContext, type DeviceInfo, isLocked } from '../sessions/service.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
 import { normalizeEmail } from '../users/email.js';
-import { createUserRepository } from '../users/repository.js';
-import { completeSignIn, recordFailedSignIn, type SignInDeps } from './complete-sign-in.js';
+import type { UserRepository } from '../users/repository.js';
 
 export interface PasswordSignIn {
   email: string;
@@ -14,24 +16,24 @@ export interface PasswordSignIn {
   deviceInfo?: DeviceInfo | undefined;
 }
 
-interface Deps extends SignInDeps {
-  db: Database;
-  hasher: PasswordHasher;
-  twoFactor: TwoFactorService;
+interface Deps {
+  users: UserRepository;
+  devices: DeviceService;
   lockout: LockoutService;
+  twoFactor: TwoFactorService;
+  completion: SignInCompletion;
+  hasher: PasswordHasher;
+  clock: Clock;
 }
 
-export function createSignInService(deps: Deps) {
-  const { db, hasher, twoFactor, lockout, devices, clock } = deps;
-  const users = createUserRepository(db);
-
+export function createSignInService({ users, devices, lockout, twoFactor, completion, hasher, clock }: Deps) {
   async function refuse(
     userId: number | null,
     input: PasswordSignIn,
     client: ClientContext,
     error: AppError,
   ): Promise<never> {
-    await recordFailedSignIn(deps, userId, input.deviceInfo ?? {}, client, 'password', error.code);
+    await completion.recordFailure(userId, input.deviceInfo ?? {}, client, 'password', error.code);
     throw error;
   }
 
@@ -51,7 +53,7 @@ export function createSignInService(deps: Deps) {
         : // Same cost as a real check, so response time does not reveal unknown addresses.
           await hasher.decoyVerify(input.password).then(() => false);
       if (!user || !passwordOk) {
-        await lockout.recordFailure(input.email, user, client.ipAddress);
+        await lockout.recordFailure(input.email, user);
         return refuse(user?.id ?? null, input, client, new AppError('INVALID_CREDENTIALS'));
       }
       await lockout.recordSuccess(input.email);
@@ -69,7 +71,7 @@ export function createSignInService(deps: Deps) {
       if (!user.emailVerifiedAt) return refuse(user.id, input, client, new AppError('EMAIL_NOT_VERIFIED'));
       return (
         (await twoFactor.challengeIfRequired(user, device, client, 'password')) ??
-        completeSignIn(deps, user, device, client, 'password', { failuresBefore: attempt.failuresBefore })
+        completion.complete(user, device, client, 'password', { failuresBefore: attempt.failuresBefore })
       );
     },
   };

@@ -54,7 +54,7 @@ export function twoFactorRoutes({ twoFactor, authenticate }: Deps): FastifyPlugi
         const { mfaToken, deviceInfo, ...factor } = request.body;
         if (mfaToken) return twoFactor.completeChallenge(mfaToken, factor, deviceInfo, clientOf(request));
         await authenticate(request);
-        return twoFactor.confirmEnrollment(principalOf(request), factor, clientOf(request));
+        return twoFactor.confirmEnrollment(principalOf(request), factor);
       },
     );
 
@@ -72,7 +72,7 @@ export function twoFactorRoutes({ twoFactor, authenticate }: Deps): FastifyPlugi
       },
       (request) => {
         const { password, ...factor } = request.body;
-        return twoFactor.disable(principalOf(request), password, factor, clientOf(request));
+        return twoFactor.disable(principalOf(request), password, factor);
       },
     );
 
@@ -88,7 +88,7 @@ export function twoFactorRoutes({ twoFactor, authenticate }: Deps): FastifyPlugi
           response: { 200: RecoveryCodesSchema, ...errorResponses(400, 401) },
         },
       },
-      (request) => twoFactor.regenerateRecoveryCodes(principalOf(request), request.body.password, clientOf(request)),
+      (request) => twoFactor.regenerateRecoveryCodes(principalOf(request), request.body.password),
     );
   };
 }

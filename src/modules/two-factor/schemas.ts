@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
+import { DeviceInfoSchema } from '../../core/schemas.js';
 import { passwordMaxLength } from '../../platform/password.js';
-import { DeviceInfoSchema } from '../sessions/schemas.js';
 
 export const MethodSchema = Type.Union([Type.Literal('totp'), Type.Literal('sms')]);
 const code = Type.String({ pattern: '^[0-9]{6}$', examples: ['123456'] });

@@ -1,27 +1,33 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/database.js';
+import type { Principal } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
-import { addSeconds } from '../../platform/clock.js';
+import { twoFactorChangedEmail } from '../../messages/emails.js';
+import { secondFactorSms } from '../../messages/sms.js';
+import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher } from '../../platform/password.js';
 import { randomToken, type Secrets, sha256Hex } from '../../platform/secrets.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { LoginMethod } from '../login-history/repository.js';
 import type { OneTimeCodeService } from '../one-time-codes/service.js';
-import type { ClientContext, DeviceInfo, Principal } from '../sessions/service.js';
-import { completeSignIn, recordFailedSignIn, type SignInDeps } from '../sign-in/complete-sign-in.js';
-import { createUserRepository, type UserRow } from '../users/repository.js';
-import { secondFactorSms, twoFactorChangedEmail } from './emails.js';
-import { createTwoFactorRepository } from './repository.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
+import type { UserRepository, UserRow } from '../users/repository.js';
+import type { TwoFactorRepository } from './repository.js';
 import { describeTotpSecret, generateTotpSecret, matchTotpStep } from './totp.js';
 
-interface Deps extends SignInDeps {
-  db: Database;
+interface Deps {
+  users: UserRepository;
+  twoFactor: TwoFactorRepository;
+  completion: SignInCompletion;
+  codes: OneTimeCodeService;
   hasher: PasswordHasher;
   secrets: Secrets;
-  codes: OneTimeCodeService;
   outbox: Outbox;
-  config: Pick<Config, 'accessTokenTtlSeconds' | 'exposeOtp'>;
+  audit: AuditRecorder;
+  clock: Clock;
+  config: Pick<Config, 'exposeOtp'>;
 }
 
 export interface SecondFactor {
@@ -47,10 +53,18 @@ function newRecoveryCode(): string {
 
 const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-export function createTwoFactorService(deps: Deps) {
-  const { db, hasher, secrets, codes, outbox, audit, clock, config } = deps;
-  const repo = createTwoFactorRepository(db);
-  const users = createUserRepository(db);
+export function createTwoFactorService({
+  users,
+  twoFactor: repo,
+  completion,
+  codes,
+  hasher,
+  secrets,
+  outbox,
+  audit,
+  clock,
+  config,
+}: Deps) {
   const recoveryHash = (userId: number, code: string) =>
     secrets.mac('recovery-code', `${userId}:${normalizeRecoveryCode(code)}`);
 
@@ -74,9 +88,9 @@ export function createTwoFactorService(deps: Deps) {
 
   async function sendSmsCode(user: UserRow): Promise<string> {
     if (!user.phoneNumber || !user.phoneVerifiedAt) throw new AppError('PHONE_NOT_VERIFIED');
-    await codes.reserveSend('sms', user.phoneNumber);
+    await codes.reserveSend({ channel: 'sms', purpose: 'two_factor', destination: user.phoneNumber });
     const code = await codes.issueCode({ userId: user.id, purpose: 'two_factor', channel: 'sms' }, user.phoneNumber);
-    await outbox.enqueue('sms', secondFactorSms(user.phoneNumber, code));
+    await outbox.enqueue(secondFactorSms(user.phoneNumber, code));
     return code;
   }
 
@@ -135,17 +149,6 @@ export function createTwoFactorService(deps: Deps) {
     return fresh;
   }
 
-  function record(action: string, userId: number, client: ClientContext, details: Record<string, unknown> = {}) {
-    return audit.insertAuditEvent({
-      action,
-      actorUserId: userId,
-      targetUserId: userId,
-      ipAddress: client.ipAddress,
-      details,
-      createdAt: clock.now(),
-    });
-  }
-
   return {
     /**
      * Called after a correct first factor. A user with 2FA gets a challenge
@@ -186,8 +189,7 @@ export function createTwoFactorService(deps: Deps) {
       try {
         await verifySecondFactor(user, factor);
       } catch (error) {
-        await recordFailedSignIn(
-          deps,
+        await completion.recordFailure(
           user.id,
           startedOn,
           client,
@@ -197,7 +199,7 @@ export function createTwoFactorService(deps: Deps) {
         throw error;
       }
       if (!(await repo.claimChallenge(challenge.id, now))) throw new AppError('MFA_TOKEN_INVALID');
-      return completeSignIn(deps, user, startedOn, client, 'mfa');
+      return completion.complete(user, startedOn, client, 'mfa');
     },
 
     async beginEnrollment(principal: Principal, method: 'totp' | 'sms', password: string) {
@@ -223,7 +225,7 @@ export function createTwoFactorService(deps: Deps) {
     },
 
     /** Confirms enrollment with a first code and returns the recovery codes, once. */
-    async confirmEnrollment(principal: Principal, factor: SecondFactor, client: ClientContext) {
+    async confirmEnrollment(principal: Principal, factor: SecondFactor) {
       const user = await loadUser(principal.userId);
       if (!factor.code) throw new AppError('VALIDATION_FAILED', { message: 'Invalid input: code is required' });
       const smsPossible = user.phoneVerifiedAt !== null && user.smsMfaEnabledAt === null;
@@ -249,8 +251,8 @@ export function createTwoFactorService(deps: Deps) {
       }
       // A second method keeps the recovery codes the user already saved.
       const recoveryCodes = hasTwoFactor(user) ? [] : await issueRecoveryCodes(user.id);
-      await outbox.enqueue('email', twoFactorChangedEmail(user.email, 'enabled', method, now));
-      await record('two_factor.enabled', user.id, client, { method });
+      await outbox.enqueue(twoFactorChangedEmail(user.email, 'enabled', method, now));
+      await audit.record('two_factor.enabled', { actorUserId: user.id, targetUserId: user.id, details: { method } });
       return {
         message: `Two-factor authentication (${method}) is on`,
         recoveryCodes,
@@ -258,24 +260,24 @@ export function createTwoFactorService(deps: Deps) {
     },
 
     /** Needs the password and a current second factor: a stolen session alone cannot turn 2FA off. */
-    async disable(principal: Principal, password: string, factor: SecondFactor, client: ClientContext) {
+    async disable(principal: Principal, password: string, factor: SecondFactor) {
       const user = await loadUser(principal.userId);
       await confirmPassword(user, password);
       if (!hasTwoFactor(user)) throw new AppError('TWO_FACTOR_NOT_ENABLED');
       await verifySecondFactor(user, factor);
       const now = clock.now();
       await repo.disableAll(user.id, now);
-      await outbox.enqueue('email', twoFactorChangedEmail(user.email, 'disabled', 'all methods', now));
-      await record('two_factor.disabled', user.id, client);
+      await outbox.enqueue(twoFactorChangedEmail(user.email, 'disabled', 'all methods', now));
+      await audit.record('two_factor.disabled', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Two-factor authentication is off' };
     },
 
-    async regenerateRecoveryCodes(principal: Principal, password: string, client: ClientContext) {
+    async regenerateRecoveryCodes(principal: Principal, password: string) {
       const user = await loadUser(principal.userId);
       await confirmPassword(user, password);
       if (!hasTwoFactor(user)) throw new AppError('TWO_FACTOR_NOT_ENABLED');
       const recoveryCodes = await issueRecoveryCodes(user.id);
-      await record('two_factor.recovery_codes_regenerated', user.id, client);
+      await audit.record('two_factor.recovery_codes_regenerated', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'New recovery codes; the old ones no longer work', recoveryCodes };
     },
   };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Authenticate, clientOf } from '../../http/authenticate.js';
+import type { Authenticate } from '../../http/authenticate.js';
 import type { Authorization } from '../../http/authorize.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import type { AccountAdminService } from './account-service.js';
@@ -28,7 +28,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => accounts.lockUser(actorOf(request), request.params.id, request.body ?? {}, clientOf(request)),
+      async (request) => accounts.lockUser(actorOf(request), request.params.id, request.body ?? {}),
     );
 
     app.post(
@@ -44,7 +44,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => accounts.unlockUser(actorOf(request), request.params.id, clientOf(request)),
+      async (request) => accounts.unlockUser(actorOf(request), request.params.id),
     );
 
     app.delete(
@@ -60,7 +60,7 @@ export function accountAdminRoutes({ accounts, authenticate, authorization }: De
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => accounts.signOutEverywhere(actorOf(request), request.params.id, clientOf(request)),
+      async (request) => accounts.signOutEverywhere(actorOf(request), request.params.id),
     );
   };
 }

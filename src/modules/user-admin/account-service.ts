@@ -1,19 +1,18 @@
-import type { Database } from '../../db/database.js';
+import type { Actor } from '../../core/account.js';
 import { AppError } from '../../errors.js';
-import type { Actor } from '../../http/authorize.js';
 import type { Clock } from '../../platform/clock.js';
-import type { AuditRepository } from '../audit/repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
 import type { LockoutService } from '../lockout/service.js';
-import type { ClientContext, SessionService } from '../sessions/service.js';
-import { createUserRepository } from '../users/repository.js';
+import type { SessionService } from '../sessions/service.js';
+import type { UserRepository } from '../users/repository.js';
 import type { UserAdminService } from './service.js';
 
 interface Deps {
-  db: Database;
+  users: UserRepository;
   userAdmin: UserAdminService;
   sessions: SessionService;
   lockout: LockoutService;
-  audit: AuditRepository;
+  audit: AuditRecorder;
   clock: Clock;
 }
 
@@ -23,9 +22,7 @@ export interface LockRequest {
 }
 
 /** Administrator actions on an account as a whole: lock, unlock, sign out everywhere. */
-export function createAccountAdminService({ db, userAdmin, sessions, lockout, audit, clock }: Deps) {
-  const users = createUserRepository(db);
-
+export function createAccountAdminService({ users, userAdmin, sessions, lockout, audit, clock }: Deps) {
   async function loadManagedTarget(actor: Actor, targetUserId: number, permission: string) {
     // These permissions have no `_own` variant: the same name is passed for both.
     const target = await userAdmin.loadTarget(actor, targetUserId, permission, permission);
@@ -35,7 +32,7 @@ export function createAccountAdminService({ db, userAdmin, sessions, lockout, au
 
   return {
     /** Locks the account and ends its sessions; the lock is checked on every request and refresh. */
-    async lockUser(actor: Actor, targetUserId: number, request: LockRequest, client: ClientContext) {
+    async lockUser(actor: Actor, targetUserId: number, request: LockRequest) {
       if (targetUserId === actor.userId) {
         throw new AppError('VALIDATION_FAILED', { message: 'You cannot lock your own account' });
       }
@@ -49,19 +46,16 @@ export function createAccountAdminService({ db, userAdmin, sessions, lockout, au
         now,
       );
       if (!locked) throw new AppError('USER_NOT_FOUND');
-      await sessions.endAllSessions(targetUserId, { actorUserId: actor.userId, reason: 'account_locked' }, client);
-      await audit.insertAuditEvent({
-        action: 'user.locked',
+      await sessions.endAllSessions(targetUserId, { actorUserId: actor.userId, reason: 'account_locked' });
+      await audit.record('user.locked', {
         actorUserId: actor.userId,
         targetUserId,
-        ipAddress: client.ipAddress,
         details: { reason: request.reason ?? null, until: until?.toISOString() ?? null },
-        createdAt: now,
       });
       return userAdmin.present(locked, roleNames);
     },
 
-    async unlockUser(actor: Actor, targetUserId: number, client: ClientContext) {
+    async unlockUser(actor: Actor, targetUserId: number) {
       const { roleNames } = await loadManagedTarget(actor, targetUserId, 'user.lock');
       const now = clock.now();
       const unlocked = await users.updateLock(
@@ -72,23 +66,16 @@ export function createAccountAdminService({ db, userAdmin, sessions, lockout, au
       if (!unlocked) throw new AppError('USER_NOT_FOUND');
       // Unlock also lifts a brute-force pause: both are "this account may sign in again".
       await lockout.clear(unlocked.email);
-      await audit.insertAuditEvent({
-        action: 'user.unlocked',
-        actorUserId: actor.userId,
-        targetUserId,
-        ipAddress: client.ipAddress,
-        createdAt: now,
-      });
+      await audit.record('user.unlocked', { actorUserId: actor.userId, targetUserId });
       return userAdmin.present(unlocked, roleNames);
     },
 
-    async signOutEverywhere(actor: Actor, targetUserId: number, client: ClientContext) {
+    async signOutEverywhere(actor: Actor, targetUserId: number) {
       await loadManagedTarget(actor, targetUserId, 'session.revoke_all');
-      const count = await sessions.endAllSessions(
-        targetUserId,
-        { actorUserId: actor.userId, reason: 'revoked_by_admin' },
-        client,
-      );
+      const count = await sessions.endAllSessions(targetUserId, {
+        actorUserId: actor.userId,
+        reason: 'revoked_by_admin',
+      });
       return { message: `Ended ${count} session${count === 1 ? '' : 's'}` };
     },
   };

@@ -1,4 +1,4 @@
-import { isLocked } from '../sessions/service.js';
+import { isLocked } from '../../core/account.js';
 import { presentUser } from '../users/presenter.js';
 import type { UserRow } from '../users/repository.js';
 

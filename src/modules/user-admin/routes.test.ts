@@ -12,12 +12,13 @@ import {
   post,
   signIn,
   strongPassword,
+  superAdminDeps,
   type TestApp,
   uniqueEmail,
 } from '../../../test/helpers.js';
 import { auditEvents, loginEvents, sessions, users } from '../../db/schema.js';
 import { createRoleRepository } from '../roles/repository.js';
-import { createSuperAdmin } from '../users/super-admin.js';
+import { createSuperAdmin } from './super-admin.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -41,7 +42,7 @@ function patch(app: FastifyInstance, url: string, payload: unknown, accessToken?
 async function createSignedInSuperAdmin(app: TestApp) {
   const email = uniqueEmail('super');
   const outcome = await createSuperAdmin(
-    { db: app.db, hasher: app.platform.hasher, passwordPolicy: app.platform.passwordPolicy, clock: app.clock },
+    superAdminDeps(app),
     { email, password: strongPassword },
     { onlyIfNone: false },
   );
@@ -466,6 +467,44 @@ describe('DELETE /users/:id', () => {
       });
       expect(response.statusCode).toBe(200);
       expect(await createRoleRepository(isolated.db).countUsersWithRole('SUPER_ADMIN')).toBe(1);
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('counts only SUPER_ADMINs who can still sign in: with the other one locked, neither self-deletion nor self-demotion goes through', async () => {
+    const isolated = await buildTestApp();
+    try {
+      const first = await createSignedInSuperAdmin(isolated);
+      const second = await createSignedInSuperAdmin(isolated);
+      const lock = await post(
+        isolated.app,
+        `/admin/users/${second.userId}/lock`,
+        { reason: 'away' },
+        first.accessToken,
+      );
+      expect(lock.statusCode).toBe(200);
+      expectError(
+        await del(isolated.app, `/users/${first.userId}`, first.accessToken, { currentPassword: strongPassword }),
+        409,
+        'LAST_SUPER_ADMIN',
+      );
+      const demotion = await isolated.app.inject({
+        method: 'DELETE',
+        url: '/auth/roles/remove',
+        headers: { authorization: `Bearer ${first.accessToken}` },
+        payload: { userId: first.userId, roleName: 'SUPER_ADMIN' },
+      });
+      expectError(demotion, 409, 'LAST_SUPER_ADMIN');
+      expect((await get(isolated.app, '/users/me', first.accessToken)).json().roles).toContain('SUPER_ADMIN');
+      // Once the other can sign in again, the first may step down.
+      expect((await post(isolated.app, `/admin/users/${second.userId}/unlock`, {}, first.accessToken)).statusCode).toBe(
+        200,
+      );
+      const response = await del(isolated.app, `/users/${first.userId}`, first.accessToken, {
+        currentPassword: strongPassword,
+      });
+      expect(response.statusCode).toBe(200);
     } finally {
       await isolated.close();
     }

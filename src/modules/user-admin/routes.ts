@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type Authenticate, clientOf } from '../../http/authenticate.js';
+import type { Authenticate } from '../../http/authenticate.js';
 import type { Authorization } from '../../http/authorize.js';
 import { bearerAuth, errorResponses } from '../../http/schemas.js';
 import {
@@ -38,7 +38,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
       },
       async (request, reply) => {
         reply.code(201);
-        return userAdmin.createUser(actorOf(request), request.body, clientOf(request));
+        return userAdmin.createUser(actorOf(request), request.body);
       },
     );
 
@@ -93,7 +93,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      async (request) => userAdmin.updateUser(actorOf(request), request.params.id, request.body, clientOf(request)),
+      async (request) => userAdmin.updateUser(actorOf(request), request.params.id, request.body),
     );
 
     app.delete(
@@ -109,8 +109,7 @@ export function userAdminRoutes({ userAdmin, authenticate, authorization }: Deps
           response: { 200: ManagedUserEnvelopeSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      async (request) =>
-        userAdmin.deleteUser(actorOf(request), request.params.id, request.body?.currentPassword, clientOf(request)),
+      async (request) => userAdmin.deleteUser(actorOf(request), request.params.id, request.body?.currentPassword),
     );
   };
 }

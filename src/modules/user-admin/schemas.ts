@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EmailSchema, NewPasswordSchema } from '../registration/schemas.js';
+import { EmailSchema, NewPasswordSchema } from '../../core/schemas.js';
 import { RoleNameSchema, UserIdSchema } from '../roles/schemas.js';
 import { AccountTypeSchema, NameSchema, UpdateProfileBodySchema, UserSchema } from '../users/schemas.js';
 

@@ -5,6 +5,7 @@ import {
   createVerifiedUser,
   expectError,
   post,
+  superAdminDeps,
   type TestApp,
   uniqueEmail,
 } from '../../../test/helpers.js';
@@ -13,15 +14,6 @@ import { createRoleRepository } from '../roles/repository.js';
 import { createSuperAdmin, SuperAdminError } from './super-admin.js';
 
 const passphrase = 'a long unusual passphrase';
-
-function depsOf(test: TestApp) {
-  return {
-    db: test.db,
-    hasher: test.platform.hasher,
-    passwordPolicy: test.platform.passwordPolicy,
-    clock: test.clock,
-  };
-}
 
 async function usersWithEmail(test: TestApp, email: string) {
   return test.db.select().from(users).where(eq(users.email, email));
@@ -40,9 +32,9 @@ describe('start-up bootstrap (onlyIfNone) on a database without a super admin', 
 
   it('refuses to promote an account someone already registered with that email', async () => {
     const { email, userId } = await createVerifiedUser(test);
-    await expect(createSuperAdmin(depsOf(test), { email, password: passphrase }, { onlyIfNone: true })).rejects.toThrow(
-      SuperAdminError,
-    );
+    await expect(
+      createSuperAdmin(superAdminDeps(test), { email, password: passphrase }, { onlyIfNone: true }),
+    ).rejects.toThrow(SuperAdminError);
     expect(await createRoleRepository(test.db).findRoleNames(userId)).toEqual(['USER']);
     expect(await superAdminCount(test)).toBe(0);
   });
@@ -50,7 +42,7 @@ describe('start-up bootstrap (onlyIfNone) on a database without a super admin', 
   it('creates a verified USER + SUPER_ADMIN once; later starts leave everything as it is', async () => {
     const email = uniqueEmail('admin');
     const outcome = await createSuperAdmin(
-      depsOf(test),
+      superAdminDeps(test),
       { email: `  ${email.toUpperCase()} `, password: passphrase },
       { onlyIfNone: true },
     );
@@ -69,9 +61,9 @@ describe('start-up bootstrap (onlyIfNone) on a database without a super admin', 
 
     // A restart, even with another address configured, creates nothing.
     const other = uniqueEmail('admin');
-    expect(await createSuperAdmin(depsOf(test), { email: other, password: passphrase }, { onlyIfNone: true })).toBe(
-      'already-present',
-    );
+    expect(
+      await createSuperAdmin(superAdminDeps(test), { email: other, password: passphrase }, { onlyIfNone: true }),
+    ).toBe('already-present');
     expect(await usersWithEmail(test, other)).toEqual([]);
     expect(await superAdminCount(test)).toBe(1);
   });
@@ -90,7 +82,7 @@ describe('several instances bootstrapping the same admin at once', () => {
       const email = uniqueEmail('admin');
       const outcomes = await Promise.allSettled(
         Array.from({ length: 8 }, () =>
-          createSuperAdmin(depsOf(test), { email, password: passphrase }, { onlyIfNone: true }),
+          createSuperAdmin(superAdminDeps(test), { email, password: passphrase }, { onlyIfNone: true }),
         ),
       );
       const values = outcomes.map((outcome) =>
@@ -113,7 +105,7 @@ describe('create-super-admin (CLI mode) and signing in', () => {
 
   it('creates an admin who can sign in through the app and holds SUPER_ADMIN', async () => {
     const email = uniqueEmail('admin');
-    expect(await createSuperAdmin(depsOf(test), { email, password: passphrase }, { onlyIfNone: false })).toBe(
+    expect(await createSuperAdmin(superAdminDeps(test), { email, password: passphrase }, { onlyIfNone: false })).toBe(
       'created',
     );
     const login = await post(test.app, '/auth/login', { email, password: passphrase });
@@ -140,17 +132,21 @@ describe('create-super-admin (CLI mode) and signing in', () => {
 
   it('adds another super admin when asked explicitly, but never reuses an existing email', async () => {
     const second = uniqueEmail('admin');
-    expect(await createSuperAdmin(depsOf(test), { email: second, password: passphrase }, { onlyIfNone: false })).toBe(
-      'created',
-    );
+    expect(
+      await createSuperAdmin(superAdminDeps(test), { email: second, password: passphrase }, { onlyIfNone: false }),
+    ).toBe('created');
     await expect(
-      createSuperAdmin(depsOf(test), { email: second, password: passphrase }, { onlyIfNone: false }),
+      createSuperAdmin(superAdminDeps(test), { email: second, password: passphrase }, { onlyIfNone: false }),
     ).rejects.toThrow(/already exists/);
 
     const { email, userId } = await createVerifiedUser(test);
     const before = await superAdminCount(test);
     await expect(
-      createSuperAdmin(depsOf(test), { email: email.toUpperCase(), password: passphrase }, { onlyIfNone: false }),
+      createSuperAdmin(
+        superAdminDeps(test),
+        { email: email.toUpperCase(), password: passphrase },
+        { onlyIfNone: false },
+      ),
     ).rejects.toThrow(SuperAdminError);
     expect(await createRoleRepository(test.db).findRoleNames(userId)).toEqual(['USER']);
     expect(await superAdminCount(test)).toBe(before);
@@ -163,7 +159,7 @@ describe('create-super-admin (CLI mode) and signing in', () => {
     ['too long', 'x'.repeat(129)],
   ])('refuses a password that is %s: %s', async (_, password) => {
     const email = uniqueEmail('admin');
-    await expect(createSuperAdmin(depsOf(test), { email, password }, { onlyIfNone: false })).rejects.toThrow(
+    await expect(createSuperAdmin(superAdminDeps(test), { email, password }, { onlyIfNone: false })).rejects.toThrow(
       SuperAdminError,
     );
     expect(await usersWithEmail(test, email)).toEqual([]);
@@ -171,7 +167,7 @@ describe('create-super-admin (CLI mode) and signing in', () => {
 
   it('refuses an address that is not an email', async () => {
     await expect(
-      createSuperAdmin(depsOf(test), { email: 'not-an-email', password: passphrase }, { onlyIfNone: false }),
+      createSuperAdmin(superAdminDeps(test), { email: 'not-an-email', password: passphrase }, { onlyIfNone: false }),
     ).rejects.toThrow(SuperAdminError);
   });
 });

@@ -1,4 +1,3 @@
-import type { Database } from '../../db/database.js';
 import { isEmailAddress } from '../../http/validation.js';
 import type { Clock } from '../../platform/clock.js';
 import {
@@ -7,13 +6,15 @@ import {
   passwordMaxLength,
   passwordMinLength,
 } from '../../platform/password.js';
-import { createAuditRepository } from '../audit/repository.js';
-import { createRoleRepository } from '../roles/repository.js';
-import { normalizeEmail } from './email.js';
-import { createUserRepository } from './repository.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { RoleRepository } from '../roles/repository.js';
+import { normalizeEmail } from '../users/email.js';
+import type { UserRepository } from '../users/repository.js';
 
-interface Deps {
-  db: Database;
+export interface SuperAdminDeps {
+  users: UserRepository;
+  roles: RoleRepository;
+  audit: AuditRecorder;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   clock: Clock;
@@ -31,12 +32,10 @@ export type SuperAdminOutcome = 'created' | 'already-present';
  * registered that address first would otherwise be handed the keys.
  */
 export async function createSuperAdmin(
-  { db, hasher, passwordPolicy, clock }: Deps,
+  { users, roles, audit, hasher, passwordPolicy, clock }: SuperAdminDeps,
   credentials: { email: string; password: string },
   { onlyIfNone }: { onlyIfNone: boolean },
 ): Promise<SuperAdminOutcome> {
-  const users = createUserRepository(db);
-  const roles = createRoleRepository(db);
   if (onlyIfNone && (await roles.countUsersWithRole('SUPER_ADMIN')) > 0) return 'already-present';
 
   const email = normalizeEmail(credentials.email);
@@ -68,11 +67,10 @@ export async function createSuperAdmin(
     }
     throw new SuperAdminError(`An account with ${email} already exists; it is not promoted automatically`);
   }
-  await createAuditRepository(db).insertAuditEvent({
-    action: 'super_admin.created',
+  await audit.record('super_admin.created', {
+    actorUserId: null,
     targetUserId: user.id,
     details: { via: onlyIfNone ? 'bootstrap' : 'cli' },
-    createdAt: now,
   });
   return 'created';
 }

@@ -1,20 +1,7 @@
-import type { UserRow } from './repository.js';
+import type { AccountUser } from '../../core/account.js';
 
-export type PresentableUser = Pick<
-  UserRow,
-  | 'id'
-  | 'email'
-  | 'firstName'
-  | 'lastName'
-  | 'accountType'
-  | 'phoneNumber'
-  | 'emailVerifiedAt'
-  | 'phoneVerifiedAt'
-  | 'totpEnabledAt'
-  | 'smsMfaEnabledAt'
-  | 'createdAt'
-  | 'updatedAt'
->;
+/** What the public face of a user is made from: the account's fields but its lock state. */
+export type PresentableUser = Omit<AccountUser, 'lockedAt' | 'lockedUntil'>;
 
 /** The public face of a user row: no hash, no lock internals. */
 export function presentUser(user: PresentableUser, roles: string[]) {

@@ -1,7 +1,6 @@
 import { and, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { roles, userRoles, users } from '../../db/schema.js';
-import { countHolders, superAdminLockId } from '../roles/repository.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -115,24 +114,10 @@ export function createUserRepository(db: Database) {
       return row ?? null;
     },
 
-    /**
-     * Deletes the account and, by cascade, its sessions, tokens, codes and
-     * history; refuses to delete the last SUPER_ADMIN (same lock as role removal).
-     */
-    async deleteUser(id: number): Promise<'deleted' | 'not_found' | 'last_super_admin'> {
-      return db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${superAdminLockId})`);
-        const [superAdmin] = await tx
-          .select({ userId: userRoles.userId })
-          .from(userRoles)
-          .innerJoin(roles, eq(roles.id, userRoles.roleId))
-          .where(and(eq(userRoles.userId, id), eq(roles.name, 'SUPER_ADMIN')));
-        if (superAdmin && (await countHolders(tx as unknown as Database, 'SUPER_ADMIN')) <= 1) {
-          return 'last_super_admin';
-        }
-        const deleted = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
-        return deleted.length > 0 ? 'deleted' : 'not_found';
-      });
+    /** Deletes the account and, by cascade, its sessions, tokens, codes and history. */
+    async deleteUser(id: number): Promise<boolean> {
+      const deleted = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+      return deleted.length > 0;
     },
 
     async findUserByVerifiedPhone(phoneNumber: string): Promise<UserRow | null> {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
+import { type Authenticate, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses } from '../../http/schemas.js';
 import { ProfileSchema, UpdateProfileBodySchema } from './schemas.js';
 import type { UserService } from './service.js';
@@ -35,7 +35,7 @@ export function userRoutes({ users, authenticate }: Deps): FastifyPluginAsyncTyp
           response: { 200: ProfileSchema, ...errorResponses(400, 401, 409) },
         },
       },
-      (request) => users.updateOwnProfile(principalOf(request).userId, request.body, clientOf(request)),
+      (request) => users.updateOwnProfile(principalOf(request).userId, request.body),
     );
   };
 }

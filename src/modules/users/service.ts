@@ -1,12 +1,10 @@
-import type { Database } from '../../db/database.js';
+import type { Account } from '../../core/account.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
-import type { AuditRepository } from '../audit/repository.js';
-import { createRoleRepository } from '../roles/repository.js';
-import type { Account } from '../sessions/access-cache.js';
-import type { ClientContext } from '../sessions/service.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { RoleRepository } from '../roles/repository.js';
 import { presentUser } from './presenter.js';
-import { createUserRepository, type ProfileChanges } from './repository.js';
+import type { ProfileChanges, UserRepository } from './repository.js';
 
 export interface ProfileUpdate {
   firstName?: string | undefined;
@@ -15,15 +13,13 @@ export interface ProfileUpdate {
 }
 
 interface Deps {
-  db: Database;
-  audit: AuditRepository;
+  users: UserRepository;
+  roles: RoleRepository;
+  audit: AuditRecorder;
   clock: Clock;
 }
 
-export function createUserService({ db, audit, clock }: Deps) {
-  const users = createUserRepository(db);
-  const roles = createRoleRepository(db);
-
+export function createUserService({ users, roles, audit, clock }: Deps) {
   const presentProfile = (account: Pick<Account, 'user' | 'roles' | 'permissions'>) => ({
     ...presentUser(account.user, account.roles),
     permissions: account.permissions,
@@ -36,12 +32,7 @@ export function createUserService({ db, audit, clock }: Deps) {
   }
 
   /** Applies a profile change made by `actorUserId` (the user, or an administrator). */
-  async function updateProfile(
-    targetUserId: number,
-    update: ProfileUpdate,
-    actorUserId: number,
-    client: ClientContext,
-  ) {
+  async function updateProfile(targetUserId: number, update: ProfileUpdate, actorUserId: number) {
     const current = await users.findUserById(targetUserId);
     if (!current) return null;
     const changes: ProfileChanges = {};
@@ -56,13 +47,10 @@ export function createUserService({ db, audit, clock }: Deps) {
     }
     const now = clock.now();
     const updated = await users.updateProfile(targetUserId, changes, now);
-    await audit.insertAuditEvent({
-      action: 'profile.updated',
+    await audit.record('profile.updated', {
       actorUserId,
       targetUserId,
-      ipAddress: client.ipAddress,
       details: { fields: Object.keys(changes).filter((field) => field !== 'phoneVerifiedAt') },
-      createdAt: now,
     });
     return updated;
   }
@@ -83,8 +71,8 @@ export function createUserService({ db, audit, clock }: Deps) {
     },
     updateProfile,
 
-    async updateOwnProfile(userId: number, update: ProfileUpdate, client: ClientContext) {
-      if (!(await updateProfile(userId, update, userId, client))) throw new AppError('UNAUTHORIZED');
+    async updateOwnProfile(userId: number, update: ProfileUpdate) {
+      if (!(await updateProfile(userId, update, userId))) throw new AppError('UNAUTHORIZED');
       return readProfile(userId);
     },
   };
