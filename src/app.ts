@@ -13,6 +13,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
 import { lazyRequestLogger } from './platform/logger.js';
 import type { Services } from './services.js';
+import { registerPages } from './web/index.js';
 
 export interface RouteEntry {
   method: string;
@@ -75,6 +76,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
 
   await registerApiReference(app);
   await registerFeatures(app, platform, services);
+  await registerPages(app, platform, services);
 
   return app as unknown as FastifyInstance;
 }

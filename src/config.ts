@@ -174,6 +174,26 @@ export const EnvironmentSchema = Type.Object({
     description: 'delivery attempts before a message is marked failed (retries back off from 5 s to 1 h)',
   }),
   MIGRATE_ON_START: flag({ default: 'true', description: 'apply migrations at start-up (`true`/`1` or `false`/`0`)' }),
+  ALLOWED_RETURN_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/,]+(,\\s*https?://[^\\s/,]+)*$',
+      description:
+        'comma-separated origins (`https://app.example.com`) a hosted page may send the browser back to ' +
+        'with `return_to`; absent: only Gatehouse itself',
+    }),
+  ),
+  BRAND_NAME: text(1, { default: 'Gatehouse', description: 'name shown on the hosted pages and in emails' }),
+  BRAND_LOGO_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://\\S+$',
+      description: 'logo shown above the hosted pages and in emails (an https image; its origin is allowed by the CSP)',
+    }),
+  ),
+  BRAND_COLOR: Type.String({
+    pattern: '^#[0-9a-fA-F]{6}$',
+    default: '#1f5f8b',
+    description: 'accent color of buttons and links on the pages and in emails (`#rrggbb`)',
+  }),
   AUTH_CACHE_SIZE: count({
     default: '50000',
     description:
@@ -242,6 +262,9 @@ export interface Config {
    * PostgreSQL LISTEN/NOTIFY, so revocation still holds on the next request.
    */
   readonly authCacheSize: number;
+  /** Origins a hosted page may redirect to (`return_to`), besides Gatehouse's own. */
+  readonly allowedReturnOrigins: readonly string[];
+  readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly color: string };
 }
 
 export class ConfigError extends Error {
@@ -360,6 +383,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboxMaxAttempts: Number(e.OUTBOX_MAX_ATTEMPTS),
     migrateOnStart: e.MIGRATE_ON_START === 'true' || e.MIGRATE_ON_START === '1',
     authCacheSize: Number(e.AUTH_CACHE_SIZE),
+    allowedReturnOrigins: (e.ALLOWED_RETURN_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean)
+      .map((origin) => new URL(origin).origin),
+    brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, color: e.BRAND_COLOR.toLowerCase() },
   };
   checkConsistency(config, set);
   return Object.freeze(config);
@@ -387,6 +416,11 @@ function checkConsistency(config: Config, set: Partial<Environment>): void {
   if (!set.APP_SECRET) throw new ConfigError('Invalid APP_SECRET: required in production (at least 32 characters)');
   if (!set.PUBLIC_URL)
     throw new ConfigError('Invalid PUBLIC_URL: required in production (links in emails are built from it)');
+  const publicUrl = new URL(config.publicUrl);
+  if (publicUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
+    // Browser-session cookies and (later) passkeys need a secure origin.
+    throw new ConfigError('Invalid PUBLIC_URL: must be https in production (http only for localhost)');
+  }
   if (!set.MAIL_TRANSPORT) {
     throw new ConfigError(
       'Invalid MAIL_TRANSPORT: set it explicitly in production (smtp, or console if you really mean it)',

@@ -1,4 +1,5 @@
 import type { Platform } from './compose.js';
+import { createEmails } from './messages/emails.js';
 import { createActivityService } from './modules/activity/service.js';
 import { createAuditRecorder } from './modules/audit/recorder.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -35,7 +36,8 @@ export async function composeServices(platform: Platform) {
   // What any service may take by name: the platform's adapters, every repository, a transaction
   // handing out the same repositories, and the audit recorder. Each service below names only
   // what it adds: the services it builds on (which replace a repository of the same name).
-  const base = { ...platform, ...repositories, transaction: createTransaction(db), audit, accessCache };
+  const emails = createEmails({ brand: config.brand, publicUrl: config.publicUrl });
+  const base = { ...platform, ...repositories, transaction: createTransaction(db), audit, accessCache, emails };
 
   const sessions = createSessionService(base);
   const devices = createDeviceService(base);

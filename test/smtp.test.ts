@@ -1,44 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxMessages } from '../src/db/schema.js';
 import { createSmtpTransport, type EmailTransport } from '../src/platform/mail-transport.js';
 import { buildTestApp, post, strongPassword, type TestApp, uniqueEmail } from './helpers.js';
-
-interface ReceivedMail {
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts. */
-function startSmtpServer(received: ReceivedMail[], port = 0): Promise<{ port: number; stop: () => Promise<void> }> {
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        raw += chunk;
-      });
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((address) => address.address), raw });
-        callback();
-      });
-    },
-  });
-  return new Promise((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      resolve({
-        port: (server.server.address() as AddressInfo).port,
-        stop: () => new Promise<void>((done) => server.close(() => done())),
-      });
-    });
-  });
-}
+import { type ReceivedMail, startSmtpServer } from './smtp-server.js';
 
 function codeIn(mail: ReceivedMail | undefined): string {
   const match = /verification code is (\d{6})/.exec(mail?.raw ?? '');

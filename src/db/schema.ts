@@ -114,6 +114,8 @@ export const sessions = pgTable(
     expiresAt: instant().notNull(),
     revokedAt: instant(),
     revokedReason: text(),
+    /** SHA-256 of the browser cookie's secret, for a session signed in on the hosted pages; null for API sessions. */
+    browserSecretHash: text(),
   },
   (table) => [index().on(table.userId), index().on(table.deviceId)],
 );
@@ -324,8 +326,11 @@ export const outboxMessages = pgTable(
     id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     channel: text().notNull(),
     recipient: text().notNull(),
+    /** An email's subject; for an SMS, its purpose. */
     subject: text().notNull(),
     body: text().notNull(),
+    /** An email's HTML part. */
+    html: text(),
     attempts: integer().notNull().default(0),
     nextAttemptAt: instant().notNull(),
     /** A worker's claim; another instance may take the message over once it lapses. */

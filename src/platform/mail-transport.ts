@@ -4,6 +4,8 @@ export interface EmailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The same message as HTML; the text part is always sent too. */
+  html?: string | undefined;
 }
 
 /** Delivers one email or throws; retries are the outbox's business. */
@@ -32,8 +34,8 @@ export function createSmtpTransport(smtpUrl: string, from: string): EmailTranspo
     socketTimeout: 20_000,
   });
   return {
-    async send({ to, subject, text }) {
-      await transporter.sendMail({ from, to, subject, text });
+    async send({ to, subject, text, html }) {
+      await transporter.sendMail({ from, to, subject, text, ...(html ? { html } : {}) });
     },
     close: () => transporter.close(),
   };

@@ -80,8 +80,9 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
     return rows.length === 1;
   }
 
-  function send({ channel, recipient, subject, body }: typeof outboxMessages.$inferSelect): Promise<void> {
-    if (channel === 'email') return transports.email.send({ to: recipient, subject, text: body });
+  function send({ channel, recipient, subject, body, html }: typeof outboxMessages.$inferSelect): Promise<void> {
+    if (channel === 'email')
+      return transports.email.send({ to: recipient, subject, text: body, html: html ?? undefined });
     // An SMS has no subject: the column keeps its purpose.
     if (channel === 'sms') return transports.sms.send({ to: recipient, purpose: subject, text: body });
     return Promise.reject(new Error(`no transport for channel ${channel}`));
@@ -164,6 +165,7 @@ export function createOutbox({ db, transports, clock, logger, pollIntervalMs, ma
         recipient: message.to,
         subject: message.channel === 'email' ? message.subject : message.purpose,
         body: message.text,
+        html: message.channel === 'email' ? (message.html ?? null) : null,
         nextAttemptAt: now,
         createdAt: now,
       });

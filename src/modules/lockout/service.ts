@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
-import { signInPausedEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { Outbox } from '../../platform/outbox.js';
@@ -15,10 +15,11 @@ interface Deps {
   lockout: LockoutRepository;
   secrets: Secrets;
   outbox: Outbox;
+  emails: Emails;
   metrics: Metrics;
   audit: AuditRecorder;
   clock: Clock;
-  config: Pick<Config, 'lockoutThreshold' | 'lockoutDurationSeconds' | 'publicUrl'>;
+  config: Pick<Config, 'lockoutThreshold' | 'lockoutDurationSeconds'>;
 }
 
 const maxLockSeconds = 24 * 3600;
@@ -32,7 +33,7 @@ const waitStepMs = 20;
  * as long. Keyed by a MAC of the normalized email, so an address without an
  * account locks exactly like one with.
  */
-export function createLockoutService({ lockout: repo, secrets, outbox, metrics, audit, clock, config }: Deps) {
+export function createLockoutService({ lockout: repo, secrets, outbox, emails, metrics, audit, clock, config }: Deps) {
   const keyOf = (email: string) => secrets.mac('login-throttle', normalizeEmail(email));
 
   function lockEnd(throttle: { lockedUntil: Date | null } | null): Date | null {
@@ -88,7 +89,7 @@ export function createLockoutService({ lockout: repo, secrets, outbox, metrics, 
         targetUserId: user.id,
         details: { until: until.toISOString() },
       });
-      await outbox.enqueue(signInPausedEmail(user.email, config.lockoutThreshold, until, config.publicUrl));
+      await outbox.enqueue(emails.signInPaused(user.email, config.lockoutThreshold, until));
     },
 
     async recordSuccess(email: string): Promise<void> {

@@ -3,7 +3,7 @@ import { isLocked, type Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
-import { signInCodeEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import { phoneVerificationSms, signInCodeSms } from '../../messages/sms.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
@@ -34,6 +34,7 @@ interface Deps {
   twoFactor: TwoFactorService;
   completion: SignInCompletion;
   outbox: Outbox;
+  emails: Emails;
   audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds'>;
@@ -55,6 +56,7 @@ export function createOtpService({
   twoFactor,
   completion,
   outbox,
+  emails,
   audit,
   clock,
   config,
@@ -104,7 +106,7 @@ export function createOtpService({
       const code = await codes.issueCode({ userId: user.id, purpose: 'login', channel: target.channel }, destination);
       await outbox.enqueue(
         target.channel === 'email'
-          ? signInCodeEmail(destination, code, config.otpTtlSeconds)
+          ? emails.signInCode(destination, code, config.otpTtlSeconds)
           : signInCodeSms(destination, code),
       );
       return answer(code);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Principal } from '../../core/account.js';
 import { AppError } from '../../errors.js';
-import { passwordChangedEmail, passwordResetEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
@@ -24,6 +24,7 @@ interface Deps {
   sessions: SessionService;
   lockout: LockoutService;
   outbox: Outbox;
+  emails: Emails;
   audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'publicUrl' | 'passwordResetTtlSeconds'>;
@@ -40,6 +41,7 @@ export function createPasswordService({
   sessions,
   lockout,
   outbox,
+  emails,
   audit,
   clock,
   config,
@@ -66,7 +68,7 @@ export function createPasswordService({
       });
       // The link is built from configuration, never from the request's Host header.
       const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-      await outbox.enqueue(passwordResetEmail(email, link, token, config.passwordResetTtlSeconds));
+      await outbox.enqueue(emails.passwordReset(email, link, token, config.passwordResetTtlSeconds));
       await audit.record('password.reset_requested', { actorUserId: null, targetUserId: user.id });
       return { message: requestedMessage };
     },
@@ -88,7 +90,7 @@ export function createPasswordService({
       await sessions.endAllSessions(user.id, { actorUserId: user.id, reason: 'password_reset' });
       // The owner proved the mailbox: a brute-force pause on the address no longer protects anyone.
       await lockout.clear(user.email);
-      await outbox.enqueue(passwordChangedEmail(user.email, 'reset', now));
+      await outbox.enqueue(emails.passwordChanged(user.email, 'reset', now));
       await audit.record('password.reset', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Password reset. Sign in with the new password.' };
     },
@@ -106,7 +108,7 @@ export function createPasswordService({
         reason: 'password_changed',
         keepSessionId: principal.sessionId,
       });
-      await outbox.enqueue(passwordChangedEmail(user.email, 'change', now));
+      await outbox.enqueue(emails.passwordChanged(user.email, 'change', now));
       await audit.record('password.changed', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Password changed. Your other devices were signed out.' };
     },

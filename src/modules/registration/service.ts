@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
-import { alreadyRegisteredEmail, verificationCodeEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
@@ -23,6 +23,7 @@ interface Deps {
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   outbox: Outbox;
+  emails: Emails;
   audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'exposeOtp' | 'otpTtlSeconds'>;
@@ -32,7 +33,7 @@ interface Deps {
 const codeSentMessage = 'If this address can receive a code, one has been sent. It expires in a few minutes.';
 
 export function createRegistrationService(deps: Deps) {
-  const { users, devices, codes, twoFactor, completion, outbox, audit, clock, config } = deps;
+  const { users, devices, codes, twoFactor, completion, outbox, emails, audit, clock, config } = deps;
   const answer = (code: string) =>
     config.exposeOtp ? { message: codeSentMessage, otp: code } : { message: codeSentMessage };
   // What an address that gets nothing more is answered: the same shape, a code that matches nothing.
@@ -44,7 +45,7 @@ export function createRegistrationService(deps: Deps) {
 
   async function sendVerificationCode(userId: number, email: string): Promise<string> {
     const code = await codes.issueCode({ userId, purpose: 'verify_email', channel: 'email' }, email);
-    await outbox.enqueue(verificationCodeEmail(email, code, config.otpTtlSeconds));
+    await outbox.enqueue(emails.verificationCode(email, code, config.otpTtlSeconds));
     return code;
   }
 
@@ -65,7 +66,7 @@ export function createRegistrationService(deps: Deps) {
       if (!(await maySend(email))) return decoy();
       const existing = await users.findUserByEmail(email);
       if (existing && !existing.emailVerifiedAt) return answer(await sendVerificationCode(existing.id, email));
-      await outbox.enqueue(alreadyRegisteredEmail(email));
+      await outbox.enqueue(emails.alreadyRegistered(email));
       return decoy();
     },
 

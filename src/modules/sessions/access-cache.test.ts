@@ -34,7 +34,14 @@ function account(userId: number, permissions: string[] = []): Account {
 
 function access(sessionId: string, userId: number): SessionAccess {
   const at = new Date('2026-01-01T00:00:00Z');
-  return { sessionId, userId, expiresAt: new Date('2027-01-01T00:00:00Z'), lastActiveAt: at, account: account(userId) };
+  return {
+    sessionId,
+    userId,
+    expiresAt: new Date('2027-01-01T00:00:00Z'),
+    lastActiveAt: at,
+    browserSecretHash: null,
+    account: account(userId),
+  };
 }
 
 /** A cache wired to a fake feed, so the test plays PostgreSQL's announcements by hand. */

@@ -10,6 +10,8 @@ export interface SessionAccess {
   readonly userId: number;
   readonly expiresAt: Date;
   lastActiveAt: Date;
+  /** SHA-256 of the browser cookie's secret when the session belongs to a browser on the hosted pages. */
+  readonly browserSecretHash: string | null;
   readonly account: Account;
 }
 

@@ -36,6 +36,7 @@ function prepareFindAccess(db: Database) {
       userId: sessions.userId,
       expiresAt: sessions.expiresAt,
       lastActiveAt: sessions.lastActiveAt,
+      browserSecretHash: sessions.browserSecretHash,
       user: {
         id: users.id,
         email: users.email,
@@ -137,6 +138,20 @@ export function createSessionRepository(db: Database) {
       findAccessQuery ??= prepareFindAccess(db);
       const [row] = await findAccessQuery.execute({ sessionId });
       return row ?? null;
+    },
+
+    /**
+     * Makes a just-opened session a browser session: the cookie's secret is
+     * its credential, and the refresh token issued with it (never sent) is revoked.
+     */
+    async setBrowserSecret(sessionId: string, secretHash: string, now: Date): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.update(sessions).set({ browserSecretHash: secretHash }).where(eq(sessions.id, sessionId));
+        await tx
+          .update(refreshTokens)
+          .set({ revokedAt: now })
+          .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.revokedAt)));
+      });
     },
 
     async touchSession(sessionId: string, now: Date): Promise<void> {

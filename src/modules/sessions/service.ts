@@ -6,7 +6,7 @@ import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
 import type { AccessTokens } from '../../platform/access-tokens.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
-import { randomToken, sha256Hex } from '../../platform/secrets.js';
+import { constantTimeEqual, randomToken, sha256Hex } from '../../platform/secrets.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { AccessCache, SessionAccess } from './access-cache.js';
 import type { AccessRow, SessionRepository, SessionRow } from './repository.js';
@@ -40,6 +40,8 @@ interface Deps {
   config: Pick<Config, 'refreshTokenTtlSeconds' | 'sessionTtlSeconds' | 'refreshReuseGraceSeconds'>;
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 // last_active_at is a hint for the sessions list, not a security control; one write a minute is enough.
 const touchIntervalMs = 60_000;
 
@@ -50,6 +52,7 @@ function toSessionAccess(row: AccessRow): SessionAccess {
     userId: row.userId,
     expiresAt: row.expiresAt,
     lastActiveAt: row.lastActiveAt,
+    browserSecretHash: row.browserSecretHash,
     account: { user, roles, permissions, permissionSet: new Set(permissions) },
   };
 }
@@ -105,6 +108,26 @@ export function createSessionService({
     }
     // Valid and unused, yet not rotated: something changed between the two reads. The client may retry.
     return new AppError('REFRESH_TOKEN_INVALID');
+  }
+
+  /** The session and its account, from the access cache or one prepared statement. */
+  async function loadAccess(sessionId: string): Promise<SessionAccess | null> {
+    const cached = accessCache.lookup(sessionId);
+    if (cached) return cached;
+    const readAtEpoch = accessCache.epoch();
+    const row = await repo.findAccess(sessionId);
+    return row ? accessCache.remember(readAtEpoch, toSessionAccess(row)) : null;
+  }
+
+  /** Null unless the session is unexpired and its account unlocked; notes the activity now and then. */
+  async function admit(access: SessionAccess): Promise<AuthenticatedPrincipal | null> {
+    const now = clock.now();
+    if (access.expiresAt <= now || isLocked(access.account.user, now)) return null;
+    if (now.getTime() - access.lastActiveAt.getTime() > touchIntervalMs) {
+      access.lastActiveAt = now;
+      await repo.touchSession(access.sessionId, now);
+    }
+    return { userId: access.userId, sessionId: access.sessionId, account: access.account };
   }
 
   return {
@@ -164,20 +187,28 @@ export function createSessionService({
     async authenticate(accessToken: string): Promise<AuthenticatedPrincipal | null> {
       const claims = await accessTokens.verify(accessToken);
       if (!claims) return null;
-      let access = accessCache.lookup(claims.sessionId);
-      if (!access) {
-        const readAtEpoch = accessCache.epoch();
-        const row = await repo.findAccess(claims.sessionId);
-        if (!row) return null;
-        access = accessCache.remember(readAtEpoch, toSessionAccess(row));
-      }
-      const now = clock.now();
-      if (access.userId !== claims.userId || access.expiresAt <= now || isLocked(access.account.user, now)) return null;
-      if (now.getTime() - access.lastActiveAt.getTime() > touchIntervalMs) {
-        access.lastActiveAt = now;
-        await repo.touchSession(access.sessionId, now);
-      }
-      return { userId: access.userId, sessionId: access.sessionId, account: access.account };
+      const access = await loadAccess(claims.sessionId);
+      return access && access.userId === claims.userId ? admit(access) : null;
+    },
+
+    /**
+     * Turns a session a sign-in on the hosted pages has just opened into a
+     * browser session, and returns the cookie's value: `sessionId.secret`,
+     * of which only a hash of the secret is kept.
+     */
+    async openBrowserSession(sessionId: string): Promise<string> {
+      const secret = randomToken();
+      await repo.setBrowserSecret(sessionId, sha256Hex(secret), clock.now());
+      return `${sessionId}.${secret}`;
+    },
+
+    /** As `authenticate`, for a browser's session cookie; null for anything but a live browser session. */
+    async authenticateBrowser(cookie: string): Promise<AuthenticatedPrincipal | null> {
+      const [sessionId = '', secret = '', ...rest] = cookie.split('.');
+      if (rest.length > 0 || !uuidPattern.test(sessionId) || secret.length === 0) return null;
+      const access = await loadAccess(sessionId);
+      if (!access?.browserSecretHash || !constantTimeEqual(access.browserSecretHash, sha256Hex(secret))) return null;
+      return admit(access);
     },
 
     async rotateRefreshToken(refreshToken: string) {

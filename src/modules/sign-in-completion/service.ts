@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
-import { failuresBeforeSuccessEmail, signInAlertEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { GeoIp } from '../../platform/geoip.js';
 import type { Metrics } from '../../platform/metrics.js';
@@ -19,6 +19,7 @@ interface Deps {
   devices: DeviceService;
   geoIp: GeoIp;
   outbox: Outbox;
+  emails: Emails;
   metrics: Metrics;
   roles: RoleRepository;
   loginHistory: LoginHistoryRepository;
@@ -51,7 +52,7 @@ const failuresWorthTelling = 3;
  * second factor), and the record of every failed one.
  */
 export function createSignInCompletion(deps: Deps) {
-  const { sessions, geoIp, outbox, metrics, roles, loginHistory, audit, clock, config } = deps;
+  const { sessions, geoIp, outbox, emails, metrics, roles, loginHistory, audit, clock, config } = deps;
 
   return {
     /**
@@ -90,12 +91,12 @@ export function createSignInCompletion(deps: Deps) {
       });
       if (flags.length > 0) {
         await outbox.enqueue(
-          signInAlertEmail(user.email, { flags, when: now, location, device, ipAddress: client.ipAddress }),
+          emails.signInAlert(user.email, { flags, when: now, location, device, ipAddress: client.ipAddress }),
         );
       }
       const failuresBefore = context.failuresBefore ?? 0;
       if (failuresBefore >= failuresWorthTelling) {
-        await outbox.enqueue(failuresBeforeSuccessEmail(user.email, failuresBefore, now, client.ipAddress));
+        await outbox.enqueue(emails.failuresBeforeSuccess(user.email, failuresBefore, now, client.ipAddress));
       }
       metrics.signIns.inc({ method, result: 'success', reason: '' });
       return {

@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import type { Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
-import { twoFactorChangedEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import { secondFactorSms } from '../../messages/sms.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
@@ -25,6 +25,7 @@ interface Deps {
   hasher: PasswordHasher;
   secrets: Secrets;
   outbox: Outbox;
+  emails: Emails;
   audit: AuditRecorder;
   clock: Clock;
   config: Pick<Config, 'exposeOtp'>;
@@ -61,6 +62,7 @@ export function createTwoFactorService({
   hasher,
   secrets,
   outbox,
+  emails,
   audit,
   clock,
   config,
@@ -172,6 +174,14 @@ export function createTwoFactorService({
       return { mfaRequired: true as const, mfaToken, methods: await methodsOf(user), expiresIn: challengeTtlSeconds };
     },
 
+    /** The second factors a pending challenge accepts; null when it is unknown, spent or expired. */
+    async challengeMethods(mfaToken: string): Promise<string[] | null> {
+      const challenge = await repo.findChallengeByHash(sha256Hex(mfaToken));
+      if (!challenge || challenge.consumedAt || challenge.expiresAt <= clock.now()) return null;
+      const user = await users.findUserById(challenge.userId);
+      return user ? methodsOf(user) : null;
+    },
+
     /** Second step of a sign-in: the challenge is spent once, for the device that started it. */
     async completeChallenge(
       mfaToken: string,
@@ -224,6 +234,15 @@ export function createTwoFactorService({
       };
     },
 
+    /** The authenticator-app secret waiting for its first code, to show again; null when none is pending. */
+    async pendingTotp(principal: Principal) {
+      const user = await loadUser(principal.userId);
+      const secret = user.totpPendingSecretEncrypted
+        ? secrets.decrypt(secretPurpose, user.totpPendingSecretEncrypted)
+        : null;
+      return secret ? describeTotpSecret(secret, user.email) : null;
+    },
+
     /** Confirms enrollment with a first code and returns the recovery codes, once. */
     async confirmEnrollment(principal: Principal, factor: SecondFactor) {
       const user = await loadUser(principal.userId);
@@ -251,7 +270,7 @@ export function createTwoFactorService({
       }
       // A second method keeps the recovery codes the user already saved.
       const recoveryCodes = hasTwoFactor(user) ? [] : await issueRecoveryCodes(user.id);
-      await outbox.enqueue(twoFactorChangedEmail(user.email, 'enabled', method, now));
+      await outbox.enqueue(emails.twoFactorChanged(user.email, 'enabled', method, now));
       await audit.record('two_factor.enabled', { actorUserId: user.id, targetUserId: user.id, details: { method } });
       return {
         message: `Two-factor authentication (${method}) is on`,
@@ -267,7 +286,7 @@ export function createTwoFactorService({
       await verifySecondFactor(user, factor);
       const now = clock.now();
       await repo.disableAll(user.id, now);
-      await outbox.enqueue(twoFactorChangedEmail(user.email, 'disabled', 'all methods', now));
+      await outbox.enqueue(emails.twoFactorChanged(user.email, 'disabled', 'all methods', now));
       await audit.record('two_factor.disabled', { actorUserId: user.id, targetUserId: user.id });
       return { message: 'Two-factor authentication is off' };
     },

@@ -1,8 +1,7 @@
-import type { Config } from '../../config.js';
 import type { Actor } from '../../core/account.js';
 import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
-import { accountCreatedEmail } from '../../messages/emails.js';
+import type { Emails } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher, PasswordPolicy } from '../../platform/password.js';
@@ -22,9 +21,9 @@ interface Deps {
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   outbox: Outbox;
+  emails: Emails;
   audit: AuditRecorder;
   clock: Clock;
-  config: Pick<Config, 'publicUrl'>;
 }
 
 /** `_own` lets a user act on themselves, `_all` on anyone. */
@@ -40,9 +39,9 @@ export function createUserAdminService({
   hasher,
   passwordPolicy,
   outbox,
+  emails,
   audit,
   clock,
-  config,
 }: Deps) {
   /**
    * Loads the target for an action; a caller without the `_all` permission
@@ -74,7 +73,7 @@ export function createUserAdminService({
       const account = await newAccount(input, { hasher, passwordPolicy }, { createdAt: now, emailVerifiedAt: now });
       const created = await users.insertUserIfEmailFree(account, ['USER']);
       if (!created) throw new AppError('EMAIL_TAKEN');
-      await outbox.enqueue(accountCreatedEmail(account.email, config.publicUrl));
+      await outbox.enqueue(emails.accountCreated(account.email));
       await audit.record('user.created', { actorUserId: actor.userId, targetUserId: created.id });
       return present(created, ['USER']);
     },

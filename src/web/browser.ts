@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DeviceInfo } from '../core/client.js';
+import { constantTimeEqual, type Secrets } from '../platform/secrets.js';
+import { describeBrowser } from './user-agent.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The browser's device id (its `gatehouse_device` cookie), set on every page request. */
+    browserDeviceId: string;
+  }
+}
+
+export interface BrowserCookies {
+  session: string;
+  device: string;
+  mfa: string;
+}
+
+// Chrome caps cookie lifetimes at 400 days; the device id should live as long as the browser keeps it.
+const deviceCookieSeconds = 400 * 86_400;
+const mfaCookieSeconds = 300;
+
+/**
+ * The cookies of the hosted pages. On https they carry the `__Host-` prefix,
+ * which the browser enforces (Secure, path /, no Domain: no subdomain can set
+ * or read them); on http://localhost they cannot, so they go without.
+ */
+export function createBrowserCookies({ secure, sessionTtlSeconds }: { secure: boolean; sessionTtlSeconds: number }) {
+  const prefix = secure ? '__Host-' : '';
+  const names: BrowserCookies = {
+    session: `${prefix}gatehouse`,
+    device: `${prefix}gatehouse_device`,
+    mfa: `${prefix}gatehouse_mfa`,
+  };
+  const options = (maxAge: number) => ({ path: '/', httpOnly: true, sameSite: 'lax' as const, secure, maxAge });
+
+  return {
+    names,
+
+    /** Gives a browser its device id on its first page: sessions, blacklisting and CSRF tokens hang on it. */
+    ensureDevice(request: FastifyRequest, reply: FastifyReply): void {
+      const existing = request.cookies[names.device];
+      if (existing && /^[0-9a-f-]{36}$/.test(existing)) {
+        request.browserDeviceId = existing;
+        return;
+      }
+      request.browserDeviceId = randomUUID();
+      reply.setCookie(names.device, request.browserDeviceId, options(deviceCookieSeconds));
+    },
+
+    session: (request: FastifyRequest) => request.cookies[names.session],
+    setSession: (reply: FastifyReply, value: string) =>
+      reply.setCookie(names.session, value, options(sessionTtlSeconds)),
+    clearSession: (reply: FastifyReply) => reply.clearCookie(names.session, { path: '/' }),
+
+    /** The single-use second-factor challenge between the password page and the code page. */
+    pendingChallenge: (request: FastifyRequest) => request.cookies[names.mfa],
+    setPendingChallenge: (reply: FastifyReply, mfaToken: string) =>
+      reply.setCookie(names.mfa, mfaToken, options(mfaCookieSeconds)),
+    clearPendingChallenge: (reply: FastifyReply) => reply.clearCookie(names.mfa, { path: '/' }),
+  };
+}
+
+export type BrowserCookieJar = ReturnType<typeof createBrowserCookies>;
+
+/** The device a browser signs in from, as sessions and login history record it. */
+export function browserDevice(request: FastifyRequest): DeviceInfo {
+  const userAgent = request.headers['user-agent']?.slice(0, 512);
+  return {
+    deviceId: request.browserDeviceId,
+    platform: 'Web',
+    deviceName: describeBrowser(userAgent),
+    ...(userAgent ? { userAgent } : {}),
+  };
+}
+
+/**
+ * CSRF protection for every form: a token bound to the browser's session (or,
+ * before sign-in, to its device id) that a cross-site page cannot read, and
+ * an `Origin` (or `Referer`) that must be our own when the browser sends one.
+ */
+export function createCsrf(secrets: Secrets, publicUrl: string) {
+  // PUBLIC_URL is our origin as browsers see it (behind a TLS proxy the request itself says http);
+  // the request's own origin is accepted too, for a server reached at another name (localhost, 127.0.0.1).
+  const publicOrigin = new URL(publicUrl).origin;
+  const bindingOf = (request: FastifyRequest) => request.principal?.sessionId ?? `device:${request.browserDeviceId}`;
+  const tokenFor = (request: FastifyRequest) => secrets.mac('csrf', bindingOf(request));
+
+  function sameOrigin(request: FastifyRequest): boolean {
+    const ours = (origin: string) => origin === publicOrigin || origin === `${request.protocol}://${request.host}`;
+    const origin = request.headers.origin;
+    if (origin !== undefined) return ours(origin);
+    const referer = request.headers.referer;
+    if (referer === undefined) return true;
+    try {
+      return ours(new URL(referer).origin);
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    tokenFor,
+    /** Whether a form post came from our own page, in this browser. */
+    verify(request: FastifyRequest, token: unknown): boolean {
+      return typeof token === 'string' && sameOrigin(request) && constantTimeEqual(token, tokenFor(request));
+    },
+  };
+}
+
+export type Csrf = ReturnType<typeof createCsrf>;

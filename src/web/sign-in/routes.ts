@@ -1,0 +1,343 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { clientOf } from '../../http/authenticate.js';
+import { isEmailAddress } from '../../http/validation.js';
+import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
+import { browserDevice } from '../browser.js';
+import type { FieldErrors } from '../components.js';
+import { attempt } from '../error-messages.js';
+import { formFields, type PageKit, renderPage, seeOther } from '../kit.js';
+import {
+  forgotPasswordView,
+  loginView,
+  passwordResetDoneView,
+  refusedReturnView,
+  registerView,
+  resetPasswordView,
+  twoFactorView,
+  verifyEmailView,
+} from './views.js';
+
+// Page routes are not part of the JSON API reference.
+const page = { schema: { hide: true } };
+// The same budgets as the API's operations: a form is one more way to call them, not a way around them.
+const limited = (group: string) => ({ ...page, config: { rateLimit: { group, identifiedBy: ['email' as const] } } });
+
+type SignInOutcome = { mfaRequired: true; mfaToken: string } | { sessionId: string };
+
+function checkEmail(email: string, errors: FieldErrors): void {
+  if (!isEmailAddress(email.trim())) errors.email = 'Enter your email address, like name@example.com.';
+}
+
+function checkNewPassword(password: string, errors: FieldErrors): void {
+  if (password.length < passwordMinLength) errors.password = `Use at least ${passwordMinLength} characters.`;
+  else if (password.length > passwordMaxLength) errors.password = `Use at most ${passwordMaxLength} characters.`;
+}
+
+export function signInPages(kit: PageKit): FastifyPluginAsync {
+  const { services, cookies, csrf, returnTo } = kit;
+
+  /** `return_to` of the query or form: the address, null when absent; sends the refusal page when not allowed. */
+  function destination(request: FastifyRequest, reply: FastifyReply, raw: unknown): string | null | undefined {
+    const checked = returnTo.check(raw);
+    if (checked !== 'refused') return checked;
+    renderPage(kit, request, reply, { title: 'Link refused', body: refusedReturnView(String(raw)), status: 400 });
+    return undefined;
+  }
+
+  /** The last step of every way in on the pages: a second-factor page, or a browser session and the way onward. */
+  async function finish(reply: FastifyReply, outcome: SignInOutcome, next: string | null) {
+    const onward = next ? `?return_to=${encodeURIComponent(next)}` : '';
+    if ('mfaRequired' in outcome) {
+      cookies.setPendingChallenge(reply, outcome.mfaToken);
+      return seeOther(reply, `/login/2fa${onward}`);
+    }
+    cookies.setSession(reply, await services.sessions.openBrowserSession(outcome.sessionId));
+    cookies.clearPendingChallenge(reply);
+    return seeOther(reply, next ?? '/account');
+  }
+
+  return async (app) => {
+    app.get('/login', page, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const next = destination(request, reply, query.return_to);
+      if (next === undefined) return reply;
+      if (request.principal) return seeOther(reply, next ?? '/account');
+      const news = query.signed_out === '1' ? 'You have signed out.' : undefined;
+      return renderPage(kit, request, reply, {
+        title: 'Sign in',
+        body: loginView({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news }),
+      });
+    });
+
+    app.post('/login', limited('login'), async (request, reply) => {
+      const form = formFields(request.body, ['email', 'password', 'return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      const errors: FieldErrors = {};
+      checkEmail(form.email, errors);
+      if (!form.password) errors.password = 'Enter your password.';
+      else if (form.password.length > passwordMaxLength) errors.password = 'That password is too long.';
+      const state = { csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email: form.email, errors };
+      if (Object.keys(errors).length > 0) {
+        return renderPage(kit, request, reply, { title: 'Sign in', body: loginView(state), status: 400 });
+      }
+      const outcome = await attempt(() =>
+        services.signIn.signInWithPassword(
+          { email: form.email, password: form.password, deviceInfo: browserDevice(request) },
+          clientOf(request),
+        ),
+      );
+      if (outcome.ok) return finish(reply, outcome.value, next);
+      const verifyLink =
+        outcome.error.code === 'EMAIL_NOT_VERIFIED'
+          ? `/verify-email?email=${encodeURIComponent(form.email)}`
+          : undefined;
+      return renderPage(kit, request, reply, {
+        title: 'Sign in',
+        body: loginView({ ...state, problem: outcome.sentence, ...(verifyLink ? { verifyLink } : {}) }),
+        status: outcome.error.statusCode,
+      });
+    });
+
+    async function twoFactorPage(request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) {
+      const mfaToken = cookies.pendingChallenge(request);
+      const methods = mfaToken ? await services.twoFactor.challengeMethods(mfaToken) : null;
+      const next = returnTo.check((request.query as Record<string, unknown>).return_to);
+      if (!methods) {
+        cookies.clearPendingChallenge(reply);
+        const state = {
+          csrf: csrf.tokenFor(request),
+          problem: 'Signing in took too long. Start again with your password.',
+        };
+        return renderPage(kit, request, reply, { title: 'Sign in', body: loginView(state), status: 401 });
+      }
+      const state = {
+        csrf: csrf.tokenFor(request),
+        methods,
+        problem,
+        returnTo: next === 'refused' ? undefined : (next ?? undefined),
+      };
+      return renderPage(kit, request, reply, { title: 'Two-step verification', body: twoFactorView(state), status });
+    }
+
+    app.get('/login/2fa', page, (request, reply) => twoFactorPage(request, reply));
+
+    app.post('/login/2fa', { ...page, config: { rateLimit: { group: '2fa-verify' } } }, async (request, reply) => {
+      const form = formFields(request.body, ['method', 'code', 'recoveryCode', 'return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      const mfaToken = cookies.pendingChallenge(request);
+      if (!mfaToken) return twoFactorPage(request, reply);
+      const method = form.method === 'sms' ? ('sms' as const) : form.method === 'totp' ? ('totp' as const) : undefined;
+      const factor = form.recoveryCode ? { recoveryCode: form.recoveryCode } : { code: form.code.trim(), method };
+      const outcome = await attempt(() =>
+        services.twoFactor.completeChallenge(mfaToken, factor, browserDevice(request), clientOf(request)),
+      );
+      if (outcome.ok) return finish(reply, outcome.value, next);
+      return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode);
+    });
+
+    app.get('/register', page, async (request, reply) => {
+      const next = destination(request, reply, (request.query as Record<string, unknown>).return_to);
+      if (next === undefined) return reply;
+      return renderPage(kit, request, reply, {
+        title: 'Create an account',
+        body: registerView({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined }),
+      });
+    });
+
+    app.post('/register', limited('register'), async (request, reply) => {
+      const form = formFields(request.body, ['email', 'password', 'firstName', 'lastName', 'return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      const errors: FieldErrors = {};
+      checkEmail(form.email, errors);
+      checkNewPassword(form.password, errors);
+      for (const name of ['firstName', 'lastName'] as const) {
+        if (form[name].length > 100) errors[name] = 'Use at most 100 characters.';
+      }
+      const state = { ...form, csrf: csrf.tokenFor(request), returnTo: next ?? undefined, errors };
+      if (Object.keys(errors).length === 0) {
+        const registered = await attempt(() =>
+          services.registration.register({
+            email: form.email,
+            password: form.password,
+            firstName: form.firstName.trim() || undefined,
+            lastName: form.lastName.trim() || undefined,
+          }),
+        );
+        if (registered.ok) {
+          const onward = next ? `&return_to=${encodeURIComponent(next)}` : '';
+          return seeOther(reply, `/verify-email?email=${encodeURIComponent(form.email.trim().toLowerCase())}${onward}`);
+        }
+        if (registered.error.code === 'PASSWORD_TOO_COMMON') errors.password = registered.sentence;
+        else
+          return renderPage(kit, request, reply, {
+            title: 'Create an account',
+            body: registerView({ ...state, problem: registered.sentence }),
+            status: registered.error.statusCode,
+          });
+      }
+      return renderPage(kit, request, reply, { title: 'Create an account', body: registerView(state), status: 400 });
+    });
+
+    app.get('/verify-email', page, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const next = destination(request, reply, query.return_to);
+      if (next === undefined) return reply;
+      const email = typeof query.email === 'string' ? query.email : '';
+      const code = typeof query.code === 'string' && /^[0-9]{6}$/.test(query.code) ? query.code : undefined;
+      return renderPage(kit, request, reply, {
+        title: 'Confirm your email',
+        body: verifyEmailView({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email, code }),
+      });
+    });
+
+    app.post('/verify-email', limited('code-verify'), async (request, reply) => {
+      const form = formFields(request.body, ['email', 'code', 'return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      const code = form.code.trim();
+      const errors: FieldErrors = {};
+      checkEmail(form.email, errors);
+      if (!/^[0-9]{6}$/.test(code)) errors.code = 'Enter the 6 digits from the email.';
+      const state = { csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email: form.email, code, errors };
+      if (Object.keys(errors).length > 0) {
+        return renderPage(kit, request, reply, {
+          title: 'Confirm your email',
+          body: verifyEmailView(state),
+          status: 400,
+        });
+      }
+      const outcome = await attempt(() =>
+        services.registration.verifyEmail(
+          { email: form.email, otp: code, deviceInfo: browserDevice(request) },
+          clientOf(request),
+        ),
+      );
+      if (outcome.ok) return finish(reply, outcome.value, next);
+      return renderPage(kit, request, reply, {
+        title: 'Confirm your email',
+        body: verifyEmailView({ ...state, problem: outcome.sentence }),
+        status: outcome.error.statusCode,
+      });
+    });
+
+    app.post('/verify-email/resend', limited('code-send'), async (request, reply) => {
+      const form = formFields(request.body, ['email', 'return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      const state = { csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email: form.email };
+      const errors: FieldErrors = {};
+      checkEmail(form.email, errors);
+      if (Object.keys(errors).length > 0) {
+        return renderPage(kit, request, reply, {
+          title: 'Confirm your email',
+          body: verifyEmailView({ ...state, email: '', errors }),
+          status: 400,
+        });
+      }
+      const outcome = await attempt(() => services.registration.resendVerification(form.email));
+      return renderPage(kit, request, reply, {
+        title: 'Confirm your email',
+        body: verifyEmailView(
+          outcome.ok
+            ? { ...state, news: 'If this address can receive a code, a new one is on its way.' }
+            : { ...state, problem: outcome.sentence },
+        ),
+        status: outcome.ok ? 200 : outcome.error.statusCode,
+      });
+    });
+
+    app.get('/forgot-password', page, async (request, reply) =>
+      renderPage(kit, request, reply, {
+        title: 'Forgot your password?',
+        body: forgotPasswordView({ csrf: csrf.tokenFor(request) }),
+      }),
+    );
+
+    app.post('/forgot-password', limited('reset-request'), async (request, reply) => {
+      const form = formFields(request.body, ['email']);
+      const errors: FieldErrors = {};
+      checkEmail(form.email, errors);
+      const state = { csrf: csrf.tokenFor(request), email: form.email, errors };
+      if (Object.keys(errors).length > 0) {
+        return renderPage(kit, request, reply, {
+          title: 'Forgot your password?',
+          body: forgotPasswordView(state),
+          status: 400,
+        });
+      }
+      const outcome = await attempt(() => services.passwords.requestReset(form.email));
+      return renderPage(kit, request, reply, {
+        title: 'Forgot your password?',
+        body: forgotPasswordView(
+          outcome.ok
+            ? {
+                ...state,
+                news: 'If an account uses this address, we have sent it a link to choose a new password. It works for one hour.',
+              }
+            : { ...state, problem: outcome.sentence },
+        ),
+        status: outcome.ok ? 200 : outcome.error.statusCode,
+      });
+    });
+
+    app.get('/reset-password', page, async (request, reply) => {
+      const token = (request.query as Record<string, unknown>).token;
+      if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
+        return renderPage(kit, request, reply, {
+          title: 'Forgot your password?',
+          body: forgotPasswordView({
+            csrf: csrf.tokenFor(request),
+            problem: 'This reset link is not complete. Ask for a new one below.',
+          }),
+          status: 400,
+        });
+      }
+      return renderPage(kit, request, reply, {
+        title: 'Choose a new password',
+        body: resetPasswordView({ csrf: csrf.tokenFor(request), token }),
+      });
+    });
+
+    app.post('/reset-password', page, async (request, reply) => {
+      const form = formFields(request.body, ['token', 'password']);
+      const errors: FieldErrors = {};
+      checkNewPassword(form.password, errors);
+      const state = { csrf: csrf.tokenFor(request), token: form.token, errors };
+      if (Object.keys(errors).length === 0) {
+        const outcome = await attempt(() => services.passwords.resetPassword(form.token, form.password));
+        if (outcome.ok) {
+          // Every session ended, this browser's too.
+          cookies.clearSession(reply);
+          request.principal = null;
+          return renderPage(kit, request, reply, { title: 'Password changed', body: passwordResetDoneView() });
+        }
+        const { code } = outcome.error;
+        if (code === 'RESET_TOKEN_INVALID' || code === 'RESET_TOKEN_EXPIRED') {
+          return renderPage(kit, request, reply, {
+            title: 'Forgot your password?',
+            body: forgotPasswordView({ csrf: csrf.tokenFor(request), problem: outcome.sentence }),
+            status: outcome.error.statusCode,
+          });
+        }
+        errors.password = outcome.sentence;
+      }
+      return renderPage(kit, request, reply, {
+        title: 'Choose a new password',
+        body: resetPasswordView(state),
+        status: 400,
+      });
+    });
+
+    app.post('/logout', page, async (request, reply) => {
+      const form = formFields(request.body, ['return_to']);
+      const next = destination(request, reply, form.return_to);
+      if (next === undefined) return reply;
+      if (request.principal) await services.sessions.endSession(request.principal, 'logout');
+      cookies.clearSession(reply);
+      return seeOther(reply, next ?? '/login?signed_out=1');
+    });
+  };
+}

@@ -1,0 +1,168 @@
+import { html, type SafeHtml } from '../../core/html.js';
+import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
+import { errorSummary, type FieldErrors, field, form, notice } from '../components.js';
+
+interface FormState {
+  csrf: string;
+  returnTo?: string | undefined;
+  errors?: FieldErrors;
+  /** A sentence about the whole form rather than one field. */
+  problem?: string | undefined;
+}
+
+const withReturn = (path: string, returnTo: string | undefined) =>
+  returnTo ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path;
+
+export function loginView(state: FormState & { email?: string; news?: string | undefined; verifyLink?: string }) {
+  const errors = state.errors ?? {};
+  return html`<h1>Sign in</h1>
+${state.news ? notice(state.news) : null}
+${errorSummary(errors, state.problem)}
+${state.verifyLink ? html`<p><a href="${state.verifyLink}">Enter the code from your email</a></p>` : null}
+${form({
+  action: '/login',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Sign in',
+  body: html`${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'username', errors, autofocus: !state.email })}
+  ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', errors, maxlength: passwordMaxLength, autofocus: Boolean(state.email) })}`,
+})}
+<p class="links"><a href="/forgot-password">Forgot your password?</a> · <a href="${withReturn('/register', state.returnTo)}">Create an account</a></p>`;
+}
+
+const methodLabels: Record<string, string> = {
+  totp: 'the 6-digit code from your authenticator app',
+  sms: 'the 6-digit code we sent to your phone',
+};
+
+export function twoFactorView(state: FormState & { methods: string[] }) {
+  const errors = state.errors ?? {};
+  const codeMethods = state.methods.filter((method) => method in methodLabels);
+  return html`<h1>Two-step verification</h1>
+<p>Your account asks for a second step. Enter ${codeMethods.map((method) => methodLabels[method]).join(', or ')}.</p>
+${errorSummary(errors, state.problem)}
+${form({
+  action: '/login/2fa',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Verify',
+  body: html`${
+    codeMethods.length > 1
+      ? html`<fieldset class="choice"><legend>Code from</legend>
+    <label><input type="radio" name="method" value="totp" checked> Authenticator app</label>
+    <label><input type="radio" name="method" value="sms"> Text message</label></fieldset>`
+      : html`<input type="hidden" name="method" value="${codeMethods[0] ?? ''}">`
+  }
+  ${field({ name: 'code', label: 'Code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, errors, autofocus: true })}`,
+})}
+${
+  state.methods.includes('recovery_code')
+    ? html`<details class="recovery"><summary>Lost your device? Use a recovery code</summary>
+${form({
+  action: '/login/2fa',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Use recovery code',
+  secondary: true,
+  body: field({
+    name: 'recoveryCode',
+    label: 'Recovery code',
+    autocomplete: 'off',
+    maxlength: 32,
+    hint: 'Each code works once, for example k7qm2-x9tfw.',
+  }),
+})}</details>`
+    : null
+}
+<p class="links"><a href="/login">Start again</a></p>`;
+}
+
+export function registerView(state: FormState & { email?: string; firstName?: string; lastName?: string }): SafeHtml {
+  const errors = state.errors ?? {};
+  return html`<h1>Create an account</h1>
+${errorSummary(errors, state.problem)}
+${form({
+  action: '/register',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Create account',
+  body: html`${field({ name: 'firstName', label: 'First name', value: state.firstName, autocomplete: 'given-name', required: false, maxlength: 100, errors, autofocus: true })}
+  ${field({ name: 'lastName', label: 'Last name', value: state.lastName, autocomplete: 'family-name', required: false, maxlength: 100, errors })}
+  ${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'email', errors, maxlength: 254 })}
+  ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', errors, maxlength: passwordMaxLength, hint: `At least ${passwordMinLength} characters. A long phrase is easy to remember and hard to guess.` })}`,
+})}
+<p class="links">Already have an account? <a href="${withReturn('/login', state.returnTo)}">Sign in</a></p>`;
+}
+
+export function verifyEmailView(state: FormState & { email: string; code?: string; news?: string | undefined }) {
+  const errors = state.errors ?? {};
+  return html`<h1>Confirm your email</h1>
+${state.news ? notice(state.news) : null}
+<p>We sent a 6-digit code to <strong>${state.email || 'your email address'}</strong>. It expires in a few minutes.</p>
+${errorSummary(errors, state.problem)}
+${form({
+  action: '/verify-email',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Confirm',
+  body: html`${state.email ? html`<input type="hidden" name="email" value="${state.email}">` : field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'email', errors })}
+  ${field({ name: 'code', label: 'Code', value: state.code, inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, errors, autofocus: true })}`,
+})}
+${form({
+  action: '/verify-email/resend',
+  csrf: state.csrf,
+  returnTo: state.returnTo,
+  submit: 'Send a new code',
+  secondary: true,
+  className: 'inline',
+  body: html`<input type="hidden" name="email" value="${state.email}">`,
+})}`;
+}
+
+export function forgotPasswordView(state: FormState & { email?: string; news?: string | undefined }) {
+  const errors = state.errors ?? {};
+  return html`<h1>Forgot your password?</h1>
+${state.news ? notice(state.news) : html`<p>Enter your email and we will send you a link to choose a new password.</p>`}
+${errorSummary(errors, state.problem)}
+${form({
+  action: '/forgot-password',
+  csrf: state.csrf,
+  submit: 'Send the link',
+  body: field({
+    name: 'email',
+    label: 'Email',
+    type: 'email',
+    value: state.email,
+    autocomplete: 'email',
+    errors,
+    autofocus: true,
+  }),
+})}
+<p class="links"><a href="/login">Back to sign in</a></p>`;
+}
+
+export function resetPasswordView(state: FormState & { token: string }) {
+  const errors = state.errors ?? {};
+  return html`<h1>Choose a new password</h1>
+${errorSummary(errors, state.problem)}
+${form({
+  action: '/reset-password',
+  csrf: state.csrf,
+  submit: 'Save the new password',
+  body: html`<input type="hidden" name="token" value="${state.token}">
+  ${field({ name: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', errors, maxlength: passwordMaxLength, hint: `At least ${passwordMinLength} characters.`, autofocus: true })}`,
+})}
+<p class="links"><a href="/forgot-password">Ask for a new link</a></p>`;
+}
+
+export function passwordResetDoneView() {
+  return html`<h1>Password changed</h1>
+${notice('Your password has been changed, and every device that was signed in has been signed out.')}
+<p><a class="button primary" href="/login">Sign in with the new password</a></p>`;
+}
+
+export function refusedReturnView(address: string) {
+  return html`<h1>This link cannot be followed</h1>
+<div class="alert error" role="alert"><p>The link that brought you here wants to send you on to <code>${address}</code> afterwards, which is not an application this sign-in service knows. Nothing was done.</p></div>
+<p><a href="/login">Sign in without it</a></p>`;
+}
