@@ -186,9 +186,36 @@ describe('production', () => {
     expect(configError({ ...production, [name]: undefined }).message).toContain(name);
   });
 
+  it('refuses an http PUBLIC_URL other than localhost: browser sessions need https', () => {
+    expect(configError({ ...production, PUBLIC_URL: 'http://auth.example.com' }).message).toContain('PUBLIC_URL');
+    expect(loadConfig({ ...production, PUBLIC_URL: 'http://localhost:3000' }).publicUrl).toBe('http://localhost:3000');
+  });
+
   it('accepts the console transports only when asked for explicitly', () => {
     const config = loadConfig({ ...production, MAIL_TRANSPORT: 'console', SMS_PROVIDER: 'console' });
     expect(config).toMatchObject({ mailTransport: 'console', smsProvider: 'console', exposeOtp: false });
+  });
+});
+
+describe('the hosted pages', () => {
+  it('reads the allowed return origins as origins, and the brand', () => {
+    const config = loadConfig({
+      ALLOWED_RETURN_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      BRAND_NAME: 'Acme',
+      BRAND_COLOR: '#AA3300',
+      BRAND_LOGO_URL: 'https://cdn.example.com/logo.svg',
+    });
+    expect(config.allowedReturnOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.brand).toEqual({ name: 'Acme', color: '#aa3300', logoUrl: 'https://cdn.example.com/logo.svg' });
+  });
+
+  it.each([
+    ['ALLOWED_RETURN_ORIGINS', 'app.example.com'],
+    ['ALLOWED_RETURN_ORIGINS', 'https://app.example.com/path'],
+    ['BRAND_COLOR', 'red'],
+    ['BRAND_LOGO_URL', 'javascript:alert(1)'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name);
   });
 });
 
