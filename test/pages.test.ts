@@ -238,6 +238,15 @@ describe('signing in by form', () => {
     expect(listed).toMatchObject({ platform: 'Web', deviceName: 'Chrome on Linux' });
   });
 
+  it('a new browser secret for the session retires the old cookie, even once the session is cached', async () => {
+    const { browser, sessionId } = await signedInBrowser(test);
+    expectPage(await browser.get('/account'), 200, 'Your account');
+    // The secret changes in the database; the cache that holds the session must hear of it.
+    await test.services.sessions.openBrowserSession(sessionId);
+    await test.services.accessCache.sync();
+    await expectSignedOut(browser);
+  });
+
   it('stores only a SHA-256 of the cookie secret', async () => {
     const { browser, sessionId } = await signedInBrowser(test);
     const secret = decodeURIComponent(browser.cookie('gatehouse') ?? '').split('.')[1] ?? '';
