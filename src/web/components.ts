@@ -42,6 +42,8 @@ export function form(props: {
   csrf: string;
   body: Renderable;
   submit: string;
+  /** The button's accessible name when its visible text is the same for several rows ("Sign out" of which device). */
+  submitLabel?: string;
   returnTo?: string | undefined;
   className?: string;
   secondary?: boolean;
@@ -50,7 +52,7 @@ export function form(props: {
   <input type="hidden" name="_csrf" value="${props.csrf}">
   ${props.returnTo ? html`<input type="hidden" name="return_to" value="${props.returnTo}">` : null}
   ${props.body}
-  <button type="submit" class="${props.secondary ? 'secondary' : 'primary'}">${props.submit}</button>
+  <button type="submit" class="${props.secondary ? 'secondary' : 'primary'}"${props.submitLabel ? html` aria-label="${props.submitLabel}"` : null}>${props.submit}</button>
 </form>`;
 }
 

@@ -204,9 +204,10 @@ export function sessionsView(state: State & { sessions: SessionItem[] }) {
             action: `/account/sessions/${session.id}/end`,
             csrf: state.csrf,
             submit: 'Sign out',
+            submitLabel: `Sign out ${session.deviceName ?? 'this device'}`,
             secondary: true,
             className: 'inline',
-            body: html`<span class="visually-hidden">${session.deviceName ?? 'this device'}</span>`,
+            body: null,
           })
     }</td>
   </tr>`,
@@ -229,6 +230,24 @@ export interface LoginItem {
   flags: string[];
 }
 
+const methodLabels: Record<string, string> = {
+  password: 'password',
+  mfa: 'two-step verification',
+  verify_email: 'email confirmation',
+  otp: 'one-time code',
+  passkey: 'passkey',
+};
+
+// Why a sign-in failed, in words (the history keeps the API's code).
+const failureLabels: Record<string, string> = {
+  INVALID_CREDENTIALS: 'wrong password',
+  ACCOUNT_LOCKED: 'account locked',
+  EMAIL_NOT_VERIFIED: 'email not confirmed',
+  DEVICE_BLOCKED: 'device blocked',
+  MFA_CODE_INVALID: 'wrong code',
+  MFA_LOCKED: 'too many wrong codes',
+};
+
 const flagLabels: Record<string, string> = {
   new_location: 'New location',
   impossible_travel: 'Impossible travel',
@@ -246,7 +265,7 @@ export function historyView(state: State & { logins: LoginItem[]; total: number;
   ${state.logins.map(
     (login) => html`<tr>
     <td>${when(login.createdAt)}</td>
-    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${login.method}${login.failureReason ? `, ${login.failureReason}` : ''})</span>
+    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${methodLabels[login.method] ?? login.method}${login.failureReason ? `, ${failureLabels[login.failureReason] ?? login.failureReason.toLowerCase().replaceAll('_', ' ')}` : ''})</span>
       ${login.flags.map((flag) => html` <span class="badge warn">${flagLabels[flag] ?? flag}</span>`)}</td>
     <td>${place(login)}<br><span class="muted">${login.ipAddress ?? ''}</span></td>
     <td>${[login.deviceName, login.platform].filter(Boolean).join(' · ') || 'Unknown'}</td>
