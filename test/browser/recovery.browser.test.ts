@@ -61,7 +61,9 @@ describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaS
     await page.getByLabel('New password').fill(newPassword);
     await screenshot(page, 'reset-password');
     await page.getByRole('button', { name: 'Save the new password' }).click();
-    expect(await page.getByRole('status').textContent()).toContain('every device that was signed in has been signed out');
+    expect(await page.getByRole('status').textContent()).toContain(
+      'every device that was signed in has been signed out',
+    );
     await screenshot(page, 'reset-password-done');
 
     // The browser and the app that were signed in before are signed out.
