@@ -219,6 +219,34 @@ describe('the hosted pages', () => {
   });
 });
 
+describe('passkeys (WebAuthn)', () => {
+  it('follows PUBLIC_URL and the brand by default', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://id.example.com', BRAND_NAME: 'Acme' });
+    expect(config.webauthn).toEqual({ rpId: 'id.example.com', rpName: 'Acme', origins: ['https://id.example.com'] });
+  });
+
+  it('accepts a parent domain as relying party for several origins, and app origins', () => {
+    const config = loadConfig({
+      WEBAUTHN_RP_ID: 'example.com',
+      WEBAUTHN_ORIGINS: 'https://id.example.com, https://app.example.com, android:apk-key-hash:abc',
+    });
+    expect(config.webauthn.origins).toEqual([
+      'https://id.example.com',
+      'https://app.example.com',
+      'android:apk-key-hash:abc',
+    ]);
+  });
+
+  it.each([
+    [{ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://id.other.org' }, 'WEBAUTHN_RP_ID'],
+    [{ WEBAUTHN_ORIGINS: 'http://id.example.com' }, 'WEBAUTHN_ORIGINS'],
+    [{ WEBAUTHN_ORIGINS: 'https://id.example.com/path' }, 'WEBAUTHN_ORIGINS'],
+    [{ WEBAUTHN_RP_ID: 'https://example.com' }, 'WEBAUTHN_RP_ID'],
+  ])('refuses %o at start-up, naming %s', (env, name) => {
+    expect(configError(env).message).toContain(name);
+  });
+});
+
 describe('settings that need each other', () => {
   it('MAIL_TRANSPORT=smtp needs SMTP_URL', () => {
     expect(configError({ MAIL_TRANSPORT: 'smtp' }).message).toContain('SMTP_URL');

@@ -194,6 +194,23 @@ export const EnvironmentSchema = Type.Object({
     default: '#1f5f8b',
     description: 'accent color of buttons and links on the pages and in emails (`#rrggbb`)',
   }),
+  WEBAUTHN_RP_ID: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+      description:
+        "passkeys' relying-party id: a domain that every web origin in `WEBAUTHN_ORIGINS` is on or under; " +
+        'absent: the host of `PUBLIC_URL`. Passkeys stay bound to it: change it and they stop working',
+    }),
+  ),
+  WEBAUTHN_RP_NAME: Type.Optional(text(1, { description: 'the name a passkey prompt shows; absent: `BRAND_NAME`' })),
+  WEBAUTHN_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^\\S+(,\\s*\\S+)*$',
+      description:
+        'comma-separated origins passkey responses may come from (`https://app.example.com`, ' +
+        '`android:apk-key-hash:...`); absent: the origin of `PUBLIC_URL`',
+    }),
+  ),
   AUTH_CACHE_SIZE: count({
     default: '50000',
     description:
@@ -265,6 +282,7 @@ export interface Config {
   /** Origins a hosted page may redirect to (`return_to`), besides Gatehouse's own. */
   readonly allowedReturnOrigins: readonly string[];
   readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly color: string };
+  readonly webauthn: { readonly rpId: string; readonly rpName: string; readonly origins: readonly string[] };
 }
 
 export class ConfigError extends Error {
@@ -327,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const port = Number(e.PORT);
   if (port > 65535) throw new ConfigError('Invalid PORT: must be at most 65535');
 
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const config: Config = {
     port,
     host: e.HOST,
@@ -336,7 +355,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     appSecret: e.APP_SECRET,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     accessTokenTtlSeconds: seconds(e.ACCESS_TOKEN_TTL),
@@ -389,9 +408,44 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .filter(Boolean)
       .map((origin) => new URL(origin).origin),
     brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, color: e.BRAND_COLOR.toLowerCase() },
+    webauthn: webauthnSettings(e, publicUrl),
   };
   checkConsistency(config, set);
   return Object.freeze(config);
+}
+
+/**
+ * Where passkeys are valid. Checked at start-up: a web origin must be the
+ * relying-party id or under it, and https (http only on localhost), or every
+ * passkey ceremony from it would fail in the browser.
+ */
+function webauthnSettings(e: Environment, publicUrl: string): Config['webauthn'] {
+  const rpId = e.WEBAUTHN_RP_ID ?? new URL(publicUrl).hostname;
+  const origins = (e.WEBAUTHN_ORIGINS ?? new URL(publicUrl).origin)
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  // The defaults follow PUBLIC_URL, whose own rules apply; what an operator wrote is checked here.
+  const explicit = e.WEBAUTHN_ORIGINS !== undefined || e.WEBAUTHN_RP_ID !== undefined;
+  for (const origin of explicit ? origins : []) {
+    if (origin.startsWith('android:apk-key-hash:')) continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`Invalid WEBAUTHN_ORIGINS: "${origin}" is not an origin`);
+    }
+    if (url.origin !== origin)
+      throw new ConfigError(`Invalid WEBAUTHN_ORIGINS: "${origin}" is not an origin (no path)`);
+    const local = url.hostname === 'localhost';
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+      throw new ConfigError(`Invalid WEBAUTHN_ORIGINS: "${origin}" must be https (http only for localhost)`);
+    }
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+      throw new ConfigError(`Invalid WEBAUTHN_RP_ID: "${rpId}" is not the host of ${origin} nor a parent domain of it`);
+    }
+  }
+  return { rpId, rpName: e.WEBAUTHN_RP_NAME ?? e.BRAND_NAME, origins };
 }
 
 function checkConsistency(config: Config, set: Partial<Environment>): void {

@@ -7,6 +7,7 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { deviceRoutes } from './modules/devices/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
+import { passkeyRoutes } from './modules/passkeys/routes.js';
 import { passwordRoutes } from './modules/password/routes.js';
 import { registrationRoutes } from './modules/registration/routes.js';
 import { roleRoutes } from './modules/roles/routes.js';
@@ -39,6 +40,7 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform,
   await app.register(signInRoutes(services.signIn));
   await app.register(otpRoutes({ otp: services.otp, authenticate }));
   await app.register(twoFactorRoutes({ twoFactor: services.twoFactor, authenticate }));
+  await app.register(passkeyRoutes({ passkeys: services.passkeys, secondStep: services.twoFactor, authenticate }));
   await app.register(sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds: config.accessTokenTtlSeconds }));
   await app.register(passwordRoutes({ passwords: services.passwords, authenticate }));
   await app.register(userRoutes({ users: services.profiles, authenticate }));

@@ -6,6 +6,7 @@ import { createDeviceRepository } from './modules/devices/repository.js';
 import { createLockoutRepository } from './modules/lockout/repository.js';
 import { createLoginHistoryRepository } from './modules/login-history/repository.js';
 import { createOneTimeCodeRepository } from './modules/one-time-codes/repository.js';
+import { createPasskeyRepository } from './modules/passkeys/repository.js';
 import { createPasswordResetRepository } from './modules/password/repository.js';
 import { createRoleRepository } from './modules/roles/repository.js';
 import { createSessionRepository } from './modules/sessions/repository.js';
@@ -25,6 +26,7 @@ export function createRepositories(db: Database) {
     codes: createOneTimeCodeRepository(db),
     resets: createPasswordResetRepository(db),
     twoFactor: createTwoFactorRepository(db),
+    passkeys: createPasskeyRepository(db),
     audit: createAuditRepository(db),
   };
 }

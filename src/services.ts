@@ -7,6 +7,7 @@ import { createDeviceService } from './modules/devices/service.js';
 import { createLockoutService } from './modules/lockout/service.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
 import { createOtpService } from './modules/otp/service.js';
+import { createPasskeyService } from './modules/passkeys/service.js';
 import { createPasswordService } from './modules/password/service.js';
 import { createRegistrationService } from './modules/registration/service.js';
 import { createRoleService } from './modules/roles/service.js';
@@ -44,7 +45,8 @@ export async function composeServices(platform: Platform) {
   const codes = createOneTimeCodeService(base);
   const lockout = createLockoutService(base);
   const completion = createSignInCompletion({ ...base, sessions, devices });
-  const twoFactor = createTwoFactorService({ ...base, completion, codes });
+  const passkeys = createPasskeyService({ ...base, devices, completion });
+  const twoFactor = createTwoFactorService({ ...base, completion, codes, passkeys });
   const registration = createRegistrationService({ ...base, devices, codes, twoFactor, completion });
   const signIn = createSignInService({ ...base, devices, lockout, twoFactor, completion });
   const otp = createOtpService({ ...base, devices, codes, registration, twoFactor, completion });
@@ -66,6 +68,7 @@ export async function composeServices(platform: Platform) {
     signIn,
     otp,
     twoFactor,
+    passkeys,
     passwords,
     profiles,
     roles,

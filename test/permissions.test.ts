@@ -40,6 +40,9 @@ const publicRoutes = new Set([
   // Public except purpose verify_phone, which authenticates inside (covered in its own tests).
   'POST /auth/otp/send',
   'POST /auth/otp/verify',
+  // Signing in with a passkey needs no account yet; the answer is the proof.
+  'POST /auth/passkeys/login/options',
+  'POST /auth/passkeys/login/verify',
   'GET /health',
   'GET /ready',
   'GET /.well-known/jwks.json',
@@ -85,6 +88,35 @@ const protectedRoutes: Record<string, Protected> = {
     expected: own,
   },
   'GET /auth/logins': { request: () => ({ url: '/auth/logins' }), expected: own },
+  'POST /auth/passkeys/register/options': {
+    request: () => ({ url: '/auth/passkeys/register/options' }),
+    expected: own,
+  },
+  // Nothing registered: signed-in callers reach the verifier, which finds no challenge of theirs.
+  'POST /auth/passkeys/register/verify': {
+    request: () => ({
+      url: '/auth/passkeys/register/verify',
+      payload: {
+        response: {
+          id: 'AAAA',
+          rawId: 'AAAA',
+          type: 'public-key',
+          clientExtensionResults: {},
+          response: { clientDataJSON: 'e30', attestationObject: 'oA' },
+        },
+      },
+    }),
+    expected: [401, 400, 400, 400],
+  },
+  'GET /auth/passkeys': { request: () => ({ url: '/auth/passkeys' }), expected: own },
+  'PATCH /auth/passkeys/:id': {
+    request: () => ({ url: `/auth/passkeys/${randomUUID()}`, payload: { name: 'Phone' } }),
+    expected: [401, 404, 404, 404],
+  },
+  'DELETE /auth/passkeys/:id': {
+    request: () => ({ url: `/auth/passkeys/${randomUUID()}`, payload: { password: strongPassword } }),
+    expected: [401, 404, 404, 404],
+  },
   'GET /auth/tokens': { request: () => ({ url: '/auth/tokens' }), expected: own },
   // Nobody's token id: signed-in callers reach the lookup, which answers 404.
   'DELETE /auth/token/:tokenId': {

@@ -25,6 +25,13 @@ const sentences: Partial<Record<ErrorCode, string>> = {
   PHONE_USED_FOR_TWO_FACTOR: 'Turn off SMS two-factor authentication before changing your phone number.',
   LAST_SUPER_ADMIN: 'You are the last administrator who can sign in, so this account cannot be deleted.',
   SESSION_NOT_FOUND: 'That session has already ended.',
+  PASSKEY_CHALLENGE_INVALID: 'That took too long. Try the passkey again.',
+  PASSKEY_INVALID: 'That passkey is not registered for an account here, or could not be checked. Sign in another way.',
+  PASSKEY_CLONE_DETECTED:
+    'This passkey looks like a copy and was refused. Sign in another way and check your passkeys.',
+  PASSKEY_REGISTRATION_FAILED: 'The passkey could not be added. Try again.',
+  PASSKEY_NOT_FOUND: 'That passkey is already gone.',
+  REAUTHENTICATION_REQUIRED: 'Enter your password to remove a passkey.',
 };
 
 function minutes(seconds: number): string {

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -15,6 +18,11 @@ import { createReturnTo } from './return-to.js';
 import { signInPages } from './sign-in/routes.js';
 
 const assetsFolder = fileURLToPath(new URL('./assets', import.meta.url));
+// @simplewebauthn/browser's browser build, served from our origin (no CDN; the CSP allows only 'self').
+const webauthnBrowserBundle = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '../dist/bundle/index.umd.min.js',
+);
 
 /**
  * Strict CSP: scripts and styles only from our origin (no inline code at
@@ -69,6 +77,11 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
       schemaHide: true,
       cacheControl: false,
     });
+
+    const webauthnScript = await readFile(webauthnBrowserBundle, 'utf8');
+    pages.get('/assets/vendor/webauthn.js', { schema: { hide: true } }, (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').send(webauthnScript),
+    );
 
     pages.addHook('onRequest', async (request, reply) => {
       reply.header('content-security-policy', csp);

@@ -31,6 +31,8 @@ export function layout({ title, brand, body, signedInAs, wide }: LayoutProps): S
 <link rel="stylesheet" href="/assets/style.css">
 <meta name="theme-color" content="${brand.color}">
 <script src="/assets/pages.js" defer></script>
+<script src="/assets/vendor/webauthn.js" defer></script>
+<script src="/assets/passkeys.js" defer></script>
 </head>
 <body data-brand-color="${brand.color}">
 <a class="skip" href="#main">Skip to content</a>

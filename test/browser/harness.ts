@@ -41,11 +41,15 @@ export interface HostedPages {
  * links in emails lead back to it), email through a real SMTP server on
  * loopback, and Debian's Chromium.
  */
-export async function startHostedPages(env: Record<string, string> = {}): Promise<HostedPages> {
+export async function startHostedPages(
+  env: Record<string, string> = {},
+  // Passkeys need a domain name as relying party: an IP address such as 127.0.0.1 cannot be one.
+  { hostname = '127.0.0.1' }: { hostname?: '127.0.0.1' | 'localhost' } = {},
+): Promise<HostedPages> {
   const received: ReceivedMail[] = [];
   const smtp = await startSmtpServer(received);
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${hostname}:${port}`;
   const smtpUrl = `smtp://127.0.0.1:${smtp.port}`;
   const mailFrom = 'Gatehouse <no-reply@example.com>';
   const transport = createSmtpTransport(smtpUrl, mailFrom);

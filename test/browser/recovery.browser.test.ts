@@ -9,7 +9,7 @@ async function signIn(page: Page, email: string, password: string) {
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaScript turned off', () => {
@@ -29,7 +29,7 @@ describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaS
     await screenshot(page, 'login-error');
 
     await page.getByLabel('Password').fill(strongPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('**/account');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL('**/login?signed_out=1');
@@ -74,7 +74,7 @@ describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaS
     await page.getByRole('link', { name: 'Sign in with the new password' }).click();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(newPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('**/account');
   });
 

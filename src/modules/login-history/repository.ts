@@ -2,7 +2,7 @@ import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { loginEvents } from '../../db/schema.js';
 
-export type LoginMethod = 'password' | 'verify_email' | 'otp' | 'mfa';
+export type LoginMethod = 'password' | 'verify_email' | 'otp' | 'mfa' | 'passkey';
 
 export interface LoginEvent {
   userId: number | null;

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { DeviceInfoSchema } from '../../core/schemas.js';
 import { passwordMaxLength } from '../../platform/password.js';
+import { PasskeyAssertionSchema } from '../passkeys/schemas.js';
 
 export const MethodSchema = Type.Union([Type.Literal('totp'), Type.Literal('sms')]);
 const code = Type.String({ pattern: '^[0-9]{6}$', examples: ['123456'] });
@@ -25,6 +26,7 @@ export const VerifyBodySchema = Type.Object(
     method: Type.Optional(MethodSchema),
     code: Type.Optional(code),
     recoveryCode: Type.Optional(recoveryCode),
+    passkey: Type.Optional(PasskeyAssertionSchema),
     deviceInfo: Type.Optional(DeviceInfoSchema),
   },
   { additionalProperties: false },

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Config } from '../../config.js';
 import type { Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
@@ -12,6 +13,7 @@ import { randomToken, type Secrets, sha256Hex } from '../../platform/secrets.js'
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { LoginMethod } from '../login-history/repository.js';
 import type { OneTimeCodeService } from '../one-time-codes/service.js';
+import type { PasskeyService } from '../passkeys/service.js';
 import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { UserRepository, UserRow } from '../users/repository.js';
 import type { TwoFactorRepository } from './repository.js';
@@ -22,6 +24,7 @@ interface Deps {
   twoFactor: TwoFactorRepository;
   completion: SignInCompletion;
   codes: OneTimeCodeService;
+  passkeys: PasskeyService;
   hasher: PasswordHasher;
   secrets: Secrets;
   outbox: Outbox;
@@ -35,6 +38,8 @@ export interface SecondFactor {
   method?: 'totp' | 'sms' | undefined;
   code?: string | undefined;
   recoveryCode?: string | undefined;
+  /** A WebAuthn assertion answering options from `passkeyOptions` (sign-in only). */
+  passkey?: { challengeId: string; response: AuthenticationResponseJSON } | undefined;
 }
 
 const challengeTtlSeconds = 300;
@@ -59,6 +64,7 @@ export function createTwoFactorService({
   twoFactor: repo,
   completion,
   codes,
+  passkeys,
   hasher,
   secrets,
   outbox,
@@ -84,6 +90,7 @@ export function createTwoFactorService({
     const methods: string[] = [];
     if (user.totpEnabledAt) methods.push('totp');
     if (user.smsMfaEnabledAt) methods.push('sms');
+    if ((await passkeys.countPasskeys(user.id)) > 0) methods.push('passkey');
     if ((await repo.countUnusedRecoveryCodes(user.id)) > 0) methods.push('recovery_code');
     return methods;
   }
@@ -100,7 +107,7 @@ export function createTwoFactorService({
    * Checks an enabled second factor. Every attempt is counted before the
    * check (atomically), and ten failures in a row lock it for 15 minutes.
    */
-  async function verifySecondFactor(user: UserRow, factor: SecondFactor): Promise<string> {
+  async function verifySecondFactor(user: UserRow, factor: SecondFactor, mfaChallengeId?: string): Promise<string> {
     const now = clock.now();
     const failures = await repo.reserveAttempt(user.id, failureLimit, now);
     if (failures === null) {
@@ -109,7 +116,7 @@ export function createTwoFactorService({
         : lockSeconds;
       throw new AppError('MFA_LOCKED', { retryAfterSeconds });
     }
-    const method = await checkFactor(user, factor, now);
+    const method = await checkFactor(user, factor, now, mfaChallengeId);
     if (method) {
       await repo.resetAttempts(user.id);
       return method;
@@ -118,7 +125,24 @@ export function createTwoFactorService({
     throw new AppError('MFA_CODE_INVALID');
   }
 
-  async function checkFactor(user: UserRow, factor: SecondFactor, now: Date): Promise<string | null> {
+  async function checkFactor(
+    user: UserRow,
+    factor: SecondFactor,
+    now: Date,
+    mfaChallengeId: string | undefined,
+  ): Promise<string | null> {
+    if (factor.passkey) {
+      // Only a sign-in's own challenge can be answered with a passkey; a wrong one counts as a failed attempt.
+      if (!mfaChallengeId) return null;
+      const { challengeId, response } = factor.passkey;
+      const used = await passkeys
+        .verifyAssertion(challengeId, 'second_factor', response, { userId: user.id, mfaChallengeId })
+        .catch((error: unknown) => {
+          if (error instanceof AppError) return null;
+          throw error;
+        });
+      return used ? 'passkey' : null;
+    }
     if (factor.recoveryCode) {
       return (await repo.consumeRecoveryCode(user.id, recoveryHash(user.id, factor.recoveryCode), now))
         ? 'recovery_code'
@@ -174,6 +198,17 @@ export function createTwoFactorService({
       return { mfaRequired: true as const, mfaToken, methods: await methodsOf(user), expiresIn: challengeTtlSeconds };
     },
 
+    /** Request options to answer a pending sign-in challenge with one of the account's passkeys. */
+    async passkeyOptions(mfaToken: string) {
+      const challenge = await repo.findChallengeByHash(sha256Hex(mfaToken));
+      if (!challenge || challenge.consumedAt || challenge.expiresAt <= clock.now())
+        throw new AppError('MFA_TOKEN_INVALID');
+      return passkeys.assertionOptions('second_factor', await passkeys.allowedFor(challenge.userId), {
+        userId: challenge.userId,
+        mfaChallengeId: challenge.id,
+      });
+    },
+
     /** The second factors a pending challenge accepts; null when it is unknown, spent or expired. */
     async challengeMethods(mfaToken: string): Promise<string[] | null> {
       const challenge = await repo.findChallengeByHash(sha256Hex(mfaToken));
@@ -197,7 +232,7 @@ export function createTwoFactorService({
       const user = await users.findUserById(challenge.userId);
       if (!user) throw new AppError('MFA_TOKEN_INVALID');
       try {
-        await verifySecondFactor(user, factor);
+        await verifySecondFactor(user, factor, challenge.id);
       } catch (error) {
         await completion.recordFailure(
           user.id,

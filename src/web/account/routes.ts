@@ -10,6 +10,7 @@ import {
   deletedView,
   deleteView,
   historyView,
+  passkeysView,
   passwordView,
   phoneCodeView,
   profileView,
@@ -66,13 +67,13 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       lastName: user.lastName,
       phoneNumber: user.phoneNumber,
       phoneVerified: user.phoneVerifiedAt !== null,
-      twoFactorMethods: [],
     };
+    const hasPasskeys = (await services.passkeys.countPasskeys(user.id)) > 0;
     return show(
       request,
       reply,
       'Your account',
-      profileView({ csrf: csrf.tokenFor(request), profile, ...extra }),
+      profileView({ csrf: csrf.tokenFor(request), profile, hasPasskeys, ...extra }),
       status,
     );
   }
@@ -296,6 +297,72 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
         return twoFactorPage(request, reply, { errors: { [field]: outcome.sentence } }, outcome.error.statusCode);
       }
       return seeOther(reply, '/account/two-factor?off=1');
+    });
+
+    async function passkeysPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      extra: { news?: string; problem?: string; errors?: FieldErrors } = {},
+      status = 200,
+    ) {
+      const { passkeys } = await services.passkeys.list(principalOf(request).userId);
+      return show(
+        request,
+        reply,
+        'Passkeys',
+        passkeysView({ csrf: csrf.tokenFor(request), passkeys, ...extra }),
+        status,
+      );
+    }
+
+    const passkeyNews: Record<string, string> = {
+      added: 'Your passkey was added. Next time, sign in with it.',
+      renamed: 'The passkey was renamed.',
+      removed: 'The passkey was removed.',
+    };
+
+    app.get('/account/passkeys', page, (request, reply) => {
+      const done = (request.query as Record<string, unknown>).done;
+      const news = typeof done === 'string' ? passkeyNews[done] : undefined;
+      return passkeysPage(request, reply, news ? { news } : {});
+    });
+
+    // The registration ceremony runs in the page's script (WebAuthn needs one): JSON in and out.
+    app.post('/account/passkeys/options', page, (request) =>
+      services.passkeys.registrationOptions(principalOf(request)),
+    );
+
+    app.post('/account/passkeys', page, async (request, reply) => {
+      const body = (request.body ?? {}) as { response?: unknown; name?: unknown };
+      if (typeof body.response !== 'object' || body.response === null) {
+        return reply
+          .code(400)
+          .send({ message: 'The passkey answer could not be read. Reload the page and try again.' });
+      }
+      const name = typeof body.name === 'string' && body.name.trim() ? body.name.trim().slice(0, 100) : undefined;
+      const outcome = await attempt(() =>
+        services.passkeys.verifyRegistration(principalOf(request), body.response as never, name),
+      );
+      if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
+      return { redirect: '/account/passkeys?done=added' };
+    });
+
+    app.post('/account/passkeys/:id/rename', page, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { name } = formFields(request.body, ['name']);
+      if (!name.trim() || name.length > 100)
+        return passkeysPage(request, reply, { problem: 'Give the passkey a name of 1 to 100 characters.' }, 400);
+      const outcome = await attempt(() => services.passkeys.rename(principalOf(request), id, name));
+      if (!outcome.ok) return passkeysPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
+      return seeOther(reply, '/account/passkeys?done=renamed');
+    });
+
+    app.post('/account/passkeys/:id/remove', page, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { password } = formFields(request.body, ['password']);
+      const outcome = await attempt(() => services.passkeys.remove(principalOf(request), id, password || undefined));
+      if (!outcome.ok) return passkeysPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
+      return seeOther(reply, '/account/passkeys?done=removed');
     });
 
     app.get('/account/sessions', page, (request, reply) => sessionsPage(request, reply));

@@ -8,7 +8,6 @@ export interface Profile {
   lastName: string | null;
   phoneNumber: string | null;
   phoneVerified: boolean;
-  twoFactorMethods: string[];
 }
 
 interface State {
@@ -23,6 +22,7 @@ const nav = (current: string) => {
     ['/account', 'Profile'],
     ['/account/password', 'Password'],
     ['/account/two-factor', 'Two-step verification'],
+    ['/account/passkeys', 'Passkeys'],
     ['/account/sessions', 'Devices'],
     ['/account/history', 'Sign-in history'],
     ['/account/delete', 'Delete account'],
@@ -36,10 +36,15 @@ const nav = (current: string) => {
 const header = (state: State, current: string, title: string) =>
   html`<h1>${title}</h1>${nav(current)}${state.news ? notice(state.news) : null}${errorSummary(state.errors ?? {}, state.problem)}`;
 
-export function profileView(state: State & { profile: Profile }) {
+export function profileView(state: State & { profile: Profile; hasPasskeys: boolean }) {
   const { profile } = state;
   const errors = state.errors ?? {};
   return html`${header(state, '/account', 'Your account')}
+${
+  state.hasPasskeys
+    ? null
+    : html`<div class="alert info" data-passkey-offer hidden><p>This device can sign you in with a passkey: no password to type, and nothing a fake site could steal. <a href="/account/passkeys">Add a passkey</a></p></div>`
+}
 <p>Signed in as <strong>${profile.email}</strong>.</p>
 ${form({
   action: '/account/profile',
@@ -300,4 +305,68 @@ export function deletedView(): SafeHtml {
   return html`<h1>Your account was deleted</h1>
 ${notice('Your account and its sessions are gone. Thank you for having been with us.')}
 <p><a href="/register">Create a new account</a></p>`;
+}
+
+export interface PasskeyItem {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  backedUp: boolean;
+}
+
+export function passkeysView(state: State & { passkeys: PasskeyItem[] }) {
+  const errors = state.errors ?? {};
+  return html`${header(state, '/account/passkeys', 'Passkeys')}
+<p>A passkey signs you in with your device's screen lock or a security key: no password, and nothing a fake site can steal.</p>
+${
+  state.passkeys.length === 0
+    ? html`<p class="muted">You have no passkeys yet.</p>`
+    : html`<ul class="passkeys">${state.passkeys.map(
+        (passkey) => html`<li>
+  <p><strong>${passkey.name}</strong>${passkey.backedUp ? html` <span class="badge">Synced</span>` : null}<br>
+  <span class="muted">Added ${when(passkey.createdAt)}${passkey.lastUsedAt ? html`, last used ${when(passkey.lastUsedAt)}` : ', never used yet'}</span></p>
+  ${form({
+    action: `/account/passkeys/${passkey.id}/rename`,
+    csrf: state.csrf,
+    submit: 'Rename',
+    submitLabel: `Rename ${passkey.name}`,
+    secondary: true,
+    className: 'row',
+    body: field({
+      name: 'name',
+      id: `name-${passkey.id}`,
+      label: 'Name',
+      value: passkey.name,
+      maxlength: 100,
+      errors: {},
+    }),
+  })}
+  ${form({
+    action: `/account/passkeys/${passkey.id}/remove`,
+    csrf: state.csrf,
+    submit: 'Remove',
+    submitLabel: `Remove ${passkey.name}`,
+    secondary: true,
+    className: 'row',
+    body: field({
+      name: 'password',
+      id: `password-${passkey.id}`,
+      label: 'Your password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: false,
+      hint: 'Not needed within 5 minutes of signing in.',
+      errors,
+    }),
+  })}
+</li>`,
+      )}</ul>`
+}
+<div class="add-passkey" data-passkey-add hidden>
+  <h2>Add a passkey</h2>
+  ${field({ name: 'passkeyName', label: 'Name (so you can tell your passkeys apart)', required: false, maxlength: 100, hint: 'For example: Work laptop.' })}
+  <button type="button" class="primary" data-passkey-start>Add a passkey</button>
+  <p class="error" aria-live="assertive" data-passkey-error></p>
+</div>`;
 }

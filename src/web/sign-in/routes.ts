@@ -44,17 +44,22 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
     return undefined;
   }
 
-  /** The last step of every way in on the pages: a second-factor page, or a browser session and the way onward. */
-  async function finish(reply: FastifyReply, outcome: SignInOutcome, next: string | null) {
-    const onward = next ? `?return_to=${encodeURIComponent(next)}` : '';
+  /**
+   * The last step of every way in on the pages: a pending second step, or a
+   * browser session. Sets the cookies and returns where the browser goes next.
+   */
+  async function concludeSignIn(reply: FastifyReply, outcome: SignInOutcome, next: string | null): Promise<string> {
     if ('mfaRequired' in outcome) {
       cookies.setPendingChallenge(reply, outcome.mfaToken);
-      return seeOther(reply, `/login/2fa${onward}`);
+      return `/login/2fa${next ? `?return_to=${encodeURIComponent(next)}` : ''}`;
     }
     cookies.setSession(reply, await services.sessions.openBrowserSession(outcome.sessionId));
     cookies.clearPendingChallenge(reply);
-    return seeOther(reply, next ?? '/account');
+    return next ?? '/account';
   }
+
+  const finish = async (reply: FastifyReply, outcome: SignInOutcome, next: string | null) =>
+    seeOther(reply, await concludeSignIn(reply, outcome, next));
 
   return async (app) => {
     app.get('/login', page, async (request, reply) => {
@@ -136,6 +141,74 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       if (outcome.ok) return finish(reply, outcome.value, next);
       return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode);
     });
+
+    // The passkey ceremonies run in the page's script (WebAuthn needs one) and answer JSON: where to go next.
+    const passkeyAnswer = async (
+      reply: FastifyReply,
+      outcome: Awaited<ReturnType<typeof attempt<SignInOutcome>>>,
+      next: string | null,
+    ) => {
+      if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
+      return { redirect: await concludeSignIn(reply, outcome.value, next) };
+    };
+
+    app.post(
+      '/login/passkey',
+      { ...page, config: { rateLimit: { group: 'passkey-login' } } },
+      async (request, reply) => {
+        const body = (request.body ?? {}) as { challengeId?: unknown; response?: unknown; return_to?: unknown };
+        const next = returnTo.check(body.return_to);
+        if (next === 'refused' || typeof body.challengeId !== 'string' || typeof body.response !== 'object') {
+          return reply
+            .code(400)
+            .send({ message: 'The passkey answer could not be read. Reload the page and try again.' });
+        }
+        const outcome = await attempt(() =>
+          services.passkeys.signIn(
+            {
+              challengeId: body.challengeId as string,
+              response: body.response as never,
+              deviceInfo: browserDevice(request),
+            },
+            clientOf(request),
+          ),
+        );
+        return passkeyAnswer(reply, outcome, next);
+      },
+    );
+
+    app.post('/login/2fa/passkey/options', page, async (request, reply) => {
+      const mfaToken = cookies.pendingChallenge(request);
+      const outcome = mfaToken ? await attempt(() => services.twoFactor.passkeyOptions(mfaToken)) : null;
+      if (!outcome?.ok)
+        return reply.code(401).send({ message: 'Signing in took too long. Start again with your password.' });
+      return outcome.value;
+    });
+
+    app.post(
+      '/login/2fa/passkey',
+      { ...page, config: { rateLimit: { group: '2fa-verify' } } },
+      async (request, reply) => {
+        const body = (request.body ?? {}) as { challengeId?: unknown; response?: unknown; return_to?: unknown };
+        const mfaToken = cookies.pendingChallenge(request);
+        const next = returnTo.check(body.return_to);
+        if (
+          !mfaToken ||
+          next === 'refused' ||
+          typeof body.challengeId !== 'string' ||
+          typeof body.response !== 'object'
+        ) {
+          return reply
+            .code(400)
+            .send({ message: 'The passkey answer could not be read. Start again with your password.' });
+        }
+        const passkey = { challengeId: body.challengeId, response: body.response as never };
+        const outcome = await attempt(() =>
+          services.twoFactor.completeChallenge(mfaToken, { passkey }, browserDevice(request), clientOf(request)),
+        );
+        return passkeyAnswer(reply, outcome, next);
+      },
+    );
 
     app.get('/register', page, async (request, reply) => {
       const next = destination(request, reply, (request.query as Record<string, unknown>).return_to);

@@ -24,10 +24,24 @@ ${form({
   csrf: state.csrf,
   returnTo: state.returnTo,
   submit: 'Sign in',
-  body: html`${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'username', errors, autofocus: !state.email })}
+  body: html`${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'username webauthn', errors, autofocus: !state.email })}
   ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', errors, maxlength: passwordMaxLength, autofocus: Boolean(state.email) })}`,
 })}
+${passkeyButton('data-passkey-login', 'Sign in with a passkey', state.returnTo)}
 <p class="links"><a href="/forgot-password">Forgot your password?</a> · <a href="${withReturn('/register', state.returnTo)}">Create an account</a></p>`;
+}
+
+/** Shown by the page's script where the browser can use passkeys; without script there is nothing to show. */
+function passkeyButton(
+  role: 'data-passkey-login' | 'data-passkey-second-factor',
+  label: string,
+  returnTo: string | undefined,
+) {
+  return html`<div class="passkey" ${role === 'data-passkey-login' ? html`data-passkey-login` : html`data-passkey-second-factor`} data-return-to="${returnTo ?? ''}" hidden>
+  <p class="or">or</p>
+  <button type="button" class="secondary" data-passkey-start>${label}</button>
+  <p class="error" aria-live="assertive" data-passkey-error></p>
+</div>`;
 }
 
 const methodLabels: Record<string, string> = {
@@ -55,6 +69,7 @@ ${form({
   }
   ${field({ name: 'code', label: 'Code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, errors, autofocus: true })}`,
 })}
+${state.methods.includes('passkey') ? passkeyButton('data-passkey-second-factor', 'Use a passkey', state.returnTo) : null}
 ${
   state.methods.includes('recovery_code')
     ? html`<details class="recovery"><summary>Lost your device? Use a recovery code</summary>

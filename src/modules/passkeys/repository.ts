@@ -1,0 +1,97 @@
+import { and, asc, count, eq, gt, isNull } from 'drizzle-orm';
+import type { Database } from '../../db/database.js';
+import { passkeys, webauthnChallenges } from '../../db/schema.js';
+
+export type PasskeyRow = typeof passkeys.$inferSelect;
+export type NewPasskey = typeof passkeys.$inferInsert;
+export type ChallengeRow = typeof webauthnChallenges.$inferSelect;
+export type NewChallenge = typeof webauthnChallenges.$inferInsert;
+
+export function createPasskeyRepository(db: Database) {
+  return {
+    /** Null when the credential id is already registered (to anyone): the unique index decides. */
+    async insertPasskey(passkey: NewPasskey): Promise<PasskeyRow | null> {
+      const [row] = await db.insert(passkeys).values(passkey).onConflictDoNothing().returning();
+      return row ?? null;
+    },
+
+    listPasskeys(userId: number): Promise<PasskeyRow[]> {
+      return db.select().from(passkeys).where(eq(passkeys.userId, userId)).orderBy(asc(passkeys.createdAt));
+    },
+
+    async countPasskeys(userId: number): Promise<number> {
+      const [row] = await db.select({ value: count() }).from(passkeys).where(eq(passkeys.userId, userId));
+      return row?.value ?? 0;
+    },
+
+    async findByCredentialId(credentialId: string): Promise<PasskeyRow | null> {
+      const [row] = await db.select().from(passkeys).where(eq(passkeys.credentialId, credentialId));
+      return row ?? null;
+    },
+
+    async recordUse(id: string, counter: number, usedAt: Date): Promise<void> {
+      await db.update(passkeys).set({ counter, lastUsedAt: usedAt }).where(eq(passkeys.id, id));
+    },
+
+    async renamePasskey(id: string, userId: number, name: string): Promise<PasskeyRow | null> {
+      const [row] = await db
+        .update(passkeys)
+        .set({ name })
+        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+        .returning();
+      return row ?? null;
+    },
+
+    async deletePasskey(id: string, userId: number): Promise<boolean> {
+      const rows = await db
+        .delete(passkeys)
+        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+        .returning({ id: passkeys.id });
+      return rows.length === 1;
+    },
+
+    async insertChallenge(challenge: NewChallenge): Promise<void> {
+      await db.insert(webauthnChallenges).values(challenge);
+    },
+
+    /**
+     * Spends a challenge: one statement, so of two concurrent answers to one
+     * challenge only one gets the row. Null when it is unknown, spent or expired.
+     */
+    async claimChallenge(id: string, purpose: string, now: Date): Promise<ChallengeRow | null> {
+      const [row] = await db
+        .update(webauthnChallenges)
+        .set({ consumedAt: now })
+        .where(
+          and(
+            eq(webauthnChallenges.id, id),
+            eq(webauthnChallenges.purpose, purpose),
+            isNull(webauthnChallenges.consumedAt),
+            gt(webauthnChallenges.expiresAt, now),
+          ),
+        )
+        .returning();
+      return row ?? null;
+    },
+
+    /** The registration challenge a response answers, spent; looked up by the challenge the browser signed. */
+    async claimRegistrationChallenge(userId: number, challenge: string, now: Date): Promise<ChallengeRow | null> {
+      const [row] = await db
+        .update(webauthnChallenges)
+        .set({ consumedAt: now })
+        .where(
+          and(
+            eq(webauthnChallenges.userId, userId),
+            eq(webauthnChallenges.challenge, challenge),
+            eq(webauthnChallenges.purpose, 'register'),
+            isNull(webauthnChallenges.consumedAt),
+            gt(webauthnChallenges.expiresAt, now),
+          ),
+        )
+        .returning();
+      return row ?? null;
+    },
+  };
+}
+
+export type PasskeyRepository = ReturnType<typeof createPasskeyRepository>;

@@ -1,0 +1,360 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type { Config } from '../../config.js';
+import { isLocked, type Principal } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
+import { AppError } from '../../errors.js';
+import { addSeconds, type Clock } from '../../platform/clock.js';
+import type { PasswordHasher } from '../../platform/password.js';
+import type { Secrets } from '../../platform/secrets.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { DeviceService } from '../devices/service.js';
+import type { SessionRepository } from '../sessions/repository.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
+import { normalizeEmail } from '../users/email.js';
+import type { UserRepository } from '../users/repository.js';
+import type { PasskeyRepository, PasskeyRow } from './repository.js';
+
+interface Deps {
+  passkeys: PasskeyRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
+  devices: DeviceService;
+  completion: SignInCompletion;
+  hasher: PasswordHasher;
+  secrets: Secrets;
+  audit: AuditRecorder;
+  clock: Clock;
+  config: Pick<Config, 'webauthn'>;
+}
+
+export type AssertionPurpose = 'login' | 'second_factor';
+
+const challengeTtlSeconds = 300;
+// A session this young proves the person just signed in: enough to remove a passkey without the password.
+const freshSignInSeconds = 300;
+
+const bytesOf = (base64url: string) => new Uint8Array(Buffer.from(base64url, 'base64url'));
+const base64urlOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** The challenge the browser signed, read from the client data it sent (checked again by the verifier). */
+function signedChallenge(response: { response?: { clientDataJSON?: unknown } }): string | null {
+  const clientData = response.response?.clientDataJSON;
+  if (typeof clientData !== 'string') return null;
+  try {
+    const { challenge } = JSON.parse(Buffer.from(clientData, 'base64url').toString('utf8')) as { challenge?: unknown };
+    return typeof challenge === 'string' ? challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+export function presentPasskey(row: PasskeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    deviceType: row.deviceType,
+    backedUp: row.backedUp,
+    transports: row.transports,
+  };
+}
+
+/**
+ * Passkeys (WebAuthn) as a first factor and a second factor. The ceremony is
+ * @simplewebauthn/server's; the rules are ours: user verification required,
+ * challenges single use and bound to their user (or to the discoverable flow,
+ * or to the second-factor challenge they complete) for five minutes, and a
+ * signature counter going backwards on a credential that is not synced is a
+ * clone, refused and audited.
+ */
+export function createPasskeyService({
+  passkeys,
+  users,
+  sessions,
+  devices,
+  completion,
+  hasher,
+  secrets,
+  audit,
+  clock,
+  config,
+}: Deps) {
+  const { rpId, rpName, origins } = config.webauthn;
+  // An opaque, stable handle per account: the authenticator stores it, so it carries no email or id.
+  const userHandle = (userId: number) =>
+    new Uint8Array(Buffer.from(secrets.mac('webauthn-user', String(userId)), 'hex'));
+  // For an address without an account: the same answer every time, naming a credential nobody has.
+  const decoyCredential = (email: string) =>
+    Buffer.from(secrets.mac('webauthn-decoy', email), 'hex').toString('base64url');
+
+  async function issueChallenge(
+    purpose: string,
+    challenge: string,
+    userId: number | null,
+    mfaChallengeId: string | null,
+  ) {
+    const id = randomUUID();
+    const now = clock.now();
+    await passkeys.insertChallenge({
+      id,
+      challenge,
+      purpose,
+      userId,
+      mfaChallengeId,
+      createdAt: now,
+      expiresAt: addSeconds(now, challengeTtlSeconds),
+    });
+    return id;
+  }
+
+  /** Request options for an assertion, and the opaque id of their challenge. */
+  async function assertionOptions(
+    purpose: AssertionPurpose,
+    allow: Array<{ id: string; transports?: string[] }> | null,
+    binding: { userId: number | null; mfaChallengeId: string | null },
+  ) {
+    const options = await generateAuthenticationOptions({
+      rpID: rpId,
+      userVerification: 'required',
+      timeout: challengeTtlSeconds * 1000,
+      ...(allow ? { allowCredentials: allow } : {}),
+    });
+    const challengeId = await issueChallenge(purpose, options.challenge, binding.userId, binding.mfaChallengeId);
+    return { challengeId, options };
+  }
+
+  async function allowedFor(userId: number) {
+    return (await passkeys.listPasskeys(userId)).map((row) => ({ id: row.credentialId, transports: row.transports }));
+  }
+
+  /**
+   * Checks an assertion against its challenge and stored credential; returns
+   * the credential it was made with. `expected` narrows whose it may be.
+   */
+  async function verifyAssertion(
+    challengeId: string,
+    purpose: AssertionPurpose,
+    response: AuthenticationResponseJSON,
+    expected: { userId?: number; mfaChallengeId?: string } = {},
+  ): Promise<PasskeyRow> {
+    const now = clock.now();
+    const challenge = await passkeys.claimChallenge(challengeId, purpose, now);
+    if (!challenge) throw new AppError('PASSKEY_CHALLENGE_INVALID');
+    if (expected.mfaChallengeId && challenge.mfaChallengeId !== expected.mfaChallengeId) {
+      throw new AppError('PASSKEY_CHALLENGE_INVALID');
+    }
+    const passkey = await passkeys.findByCredentialId(response.id);
+    const owner = expected.userId ?? challenge.userId;
+    if (!passkey || (owner !== null && owner !== undefined && passkey.userId !== owner)) {
+      throw new AppError('PASSKEY_INVALID');
+    }
+    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: [...origins],
+        expectedRPID: rpId,
+        requireUserVerification: true,
+        // The counter is judged below, after the signature, so a clone is told apart from a forgery.
+        credential: {
+          id: passkey.credentialId,
+          publicKey: bytesOf(passkey.publicKey),
+          counter: 0,
+          transports: passkey.transports,
+        },
+      });
+    } catch (error) {
+      throw new AppError('PASSKEY_INVALID', { cause: error });
+    }
+    if (!verification.verified) throw new AppError('PASSKEY_INVALID');
+    const { newCounter } = verification.authenticationInfo;
+    if ((newCounter > 0 || passkey.counter > 0) && newCounter <= passkey.counter) {
+      await audit.record('passkey.clone_detected', {
+        actorUserId: null,
+        targetUserId: passkey.userId,
+        details: { passkeyId: passkey.id, storedCounter: passkey.counter, presentedCounter: newCounter },
+      });
+      throw new AppError('PASSKEY_CLONE_DETECTED');
+    }
+    await passkeys.recordUse(passkey.id, newCounter, now);
+    return passkey;
+  }
+
+  async function ownPasskey(principal: Principal, id: string): Promise<PasskeyRow> {
+    const row = (await passkeys.listPasskeys(principal.userId)).find((passkey) => passkey.id === id);
+    if (!row) throw new AppError('PASSKEY_NOT_FOUND');
+    return row;
+  }
+
+  return {
+    verifyAssertion,
+    assertionOptions,
+    allowedFor,
+    countPasskeys: (userId: number) => passkeys.countPasskeys(userId),
+
+    /** Creation options for a new passkey of the signed-in user; their existing ones are excluded. */
+    async registrationOptions(principal: Principal) {
+      const user = await users.findUserById(principal.userId);
+      if (!user) throw new AppError('UNAUTHORIZED');
+      const options = await generateRegistrationOptions({
+        rpName,
+        rpID: rpId,
+        userName: user.email,
+        userDisplayName: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.email,
+        userID: userHandle(user.id),
+        attestationType: 'none',
+        timeout: challengeTtlSeconds * 1000,
+        excludeCredentials: await allowedFor(user.id),
+        authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      });
+      await issueChallenge('register', options.challenge, user.id, null);
+      return options;
+    },
+
+    async verifyRegistration(principal: Principal, response: RegistrationResponseJSON, name?: string) {
+      const now = clock.now();
+      const challenge = signedChallenge(response);
+      const claimed = challenge ? await passkeys.claimRegistrationChallenge(principal.userId, challenge, now) : null;
+      if (!claimed) throw new AppError('PASSKEY_CHALLENGE_INVALID');
+      let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      try {
+        verification = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: claimed.challenge,
+          expectedOrigin: [...origins],
+          expectedRPID: rpId,
+          requireUserVerification: true,
+        });
+      } catch (error) {
+        throw new AppError('PASSKEY_REGISTRATION_FAILED', { cause: error });
+      }
+      if (!verification.verified) throw new AppError('PASSKEY_REGISTRATION_FAILED');
+      const { credential, credentialDeviceType, credentialBackedUp, aaguid } = verification.registrationInfo;
+      const row = await passkeys.insertPasskey({
+        id: randomUUID(),
+        userId: principal.userId,
+        credentialId: credential.id,
+        publicKey: base64urlOf(credential.publicKey),
+        counter: credential.counter,
+        transports: credential.transports ?? [],
+        deviceType: credentialDeviceType,
+        backedUp: credentialBackedUp,
+        aaguid,
+        name: name?.trim() || 'Passkey',
+        createdAt: now,
+      });
+      // The same authenticator registered twice (the exclusion list is only advice to the browser).
+      if (!row) throw new AppError('PASSKEY_REGISTRATION_FAILED', { message: 'This passkey is already registered' });
+      await audit.record('passkey.added', {
+        actorUserId: principal.userId,
+        targetUserId: principal.userId,
+        details: { passkeyId: row.id, deviceType: row.deviceType, backedUp: row.backedUp },
+      });
+      return { passkey: presentPasskey(row) };
+    },
+
+    async list(userId: number) {
+      return { passkeys: (await passkeys.listPasskeys(userId)).map(presentPasskey) };
+    },
+
+    async rename(principal: Principal, id: string, name: string) {
+      const row = await passkeys.renamePasskey(id, principal.userId, name.trim());
+      if (!row) throw new AppError('PASSKEY_NOT_FOUND');
+      await audit.record('passkey.renamed', {
+        actorUserId: principal.userId,
+        targetUserId: principal.userId,
+        details: { passkeyId: id },
+      });
+      return { passkey: presentPasskey(row) };
+    },
+
+    /**
+     * Needs the password or a sign-in of the last five minutes: a session
+     * left open must not be enough to strip an account's passkeys. (Every
+     * account has a password today, so a passkey is never its last way in.)
+     */
+    async remove(principal: Principal, id: string, password: string | undefined) {
+      await ownPasskey(principal, id);
+      if (password !== undefined) {
+        const user = await users.findUserById(principal.userId);
+        if (!user || !(await hasher.verify(user.passwordHash, password))) throw new AppError('INVALID_PASSWORD');
+      } else {
+        const session = await sessions.findSession(principal.sessionId);
+        const ageSeconds = session
+          ? (clock.now().getTime() - session.createdAt.getTime()) / 1000
+          : Number.POSITIVE_INFINITY;
+        if (ageSeconds > freshSignInSeconds) throw new AppError('REAUTHENTICATION_REQUIRED');
+      }
+      if (!(await passkeys.deletePasskey(id, principal.userId))) throw new AppError('PASSKEY_NOT_FOUND');
+      await audit.record('passkey.removed', {
+        actorUserId: principal.userId,
+        targetUserId: principal.userId,
+        details: { passkeyId: id },
+      });
+      return { message: 'Passkey removed' };
+    },
+
+    /**
+     * Options to sign in with a passkey: for an address, its passkeys (an
+     * address without an account gets the same shape, naming a credential
+     * nobody has); without one, any discoverable passkey.
+     */
+    async loginOptions(email: string | undefined) {
+      if (email === undefined) return assertionOptions('login', null, { userId: null, mfaChallengeId: null });
+      const user = await users.findUserByEmail(normalizeEmail(email));
+      const allow = user ? await allowedFor(user.id) : [];
+      const credentials =
+        allow.length > 0 ? allow : [{ id: decoyCredential(normalizeEmail(email)), transports: ['internal', 'hybrid'] }];
+      return assertionOptions('login', credentials, { userId: user?.id ?? null, mfaChallengeId: null });
+    },
+
+    /**
+     * Signs in with a passkey. User verification was required, so the passkey
+     * is both factors: no second step follows. Otherwise the same rules as a
+     * password: blocked device, locked account, unverified address, history.
+     */
+    async signIn(
+      input: { challengeId: string; response: AuthenticationResponseJSON; deviceInfo?: DeviceInfo | undefined },
+      client: ClientContext,
+    ) {
+      const device = input.deviceInfo ?? {};
+      await devices.assertAllowed(device.deviceId);
+      let passkey: PasskeyRow;
+      try {
+        passkey = await verifyAssertion(input.challengeId, 'login', input.response);
+      } catch (error) {
+        if (error instanceof AppError) await completion.recordFailure(null, device, client, 'passkey', error.code);
+        throw error;
+      }
+      const user = await users.findUserById(passkey.userId);
+      if (!user) throw new AppError('PASSKEY_INVALID');
+      const now = clock.now();
+      const refusal = isLocked(user, now)
+        ? new AppError('ACCOUNT_LOCKED', {
+            ...(user.lockedUntil
+              ? { retryAfterSeconds: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) }
+              : {}),
+          })
+        : user.emailVerifiedAt
+          ? null
+          : new AppError('EMAIL_NOT_VERIFIED');
+      if (refusal) {
+        await completion.recordFailure(user.id, device, client, 'passkey', refusal.code);
+        throw refusal;
+      }
+      return completion.complete(user, device, client, 'passkey');
+    },
+  };
+}
+
+export type PasskeyService = ReturnType<typeof createPasskeyService>;
