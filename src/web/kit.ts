@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { Renderable, SafeHtml } from '../core/html.js';
 import type { Services } from '../services.js';
 import type { BrowserCookieJar, Csrf } from './browser.js';
+import type { FieldErrors } from './components.js';
+import type { attempt } from './error-messages.js';
 import { type Brand, layout } from './layout.js';
 import type { ReturnTo } from './return-to.js';
 
@@ -55,4 +57,21 @@ export function formFields<Name extends string>(body: unknown, names: readonly N
       return [name, typeof value === 'string' ? value : ''];
     }),
   ) as Record<Name, string>;
+}
+
+/** What a page says about the last action: errors by field, a sentence about the form, or good news. */
+export interface PageNotes {
+  errors?: FieldErrors;
+  problem?: string;
+  news?: string;
+}
+
+/** The news when the service agreed, its refusal's sentence when not, and the status to answer with. */
+export function notesOf(
+  outcome: Awaited<ReturnType<typeof attempt>>,
+  news: string,
+): { notes: PageNotes; status: number } {
+  return outcome.ok
+    ? { notes: { news }, status: 200 }
+    : { notes: { problem: outcome.sentence }, status: outcome.error.statusCode };
 }

@@ -1,7 +1,7 @@
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeFrom, strongPassword } from '../helpers.js';
-import { chromiumPath, type HostedPages, screenshot, startHostedPages } from './harness.js';
+import { chromiumPath, type HostedPages, screenshot, signInByForm, startHostedPages } from './harness.js';
 
 // What the bundled DB-IP data answers for these, as src/modules/login-history/geo.test.ts checks.
 const london = { ip: '81.2.69.142', place: 'London, GB' };
@@ -9,14 +9,6 @@ const mountainView = { ip: '8.8.8.8', place: 'Mountain View, US' };
 const firefoxOnWindows = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
 const pathOf = (page: Page) => new URL(page.url()).pathname;
-
-async function signIn(page: Page, email: string, password = strongPassword) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-}
 
 /** The sentence tied to a field: shown beside it and read with it by a screen reader. */
 async function sentenceBeside(page: Page, label: string): Promise<string> {
@@ -44,7 +36,7 @@ describe.skipIf(!chromiumPath)('the account pages, used as a person would', () =
   /** The person on a fresh browser profile (its own cookies and device), signed in at /account. */
   async function signedInBrowser(email: string, options?: BrowserContextOptions) {
     const page = await hosted.newPage(options);
-    await signIn(page, email);
+    await signInByForm(page, email);
     expect(pathOf(page)).toBe('/account');
     return page;
   }
@@ -115,7 +107,7 @@ describe.skipIf(!chromiumPath)('the account pages, used as a person would', () =
     await expectSignedOut(other);
 
     const fresh = await hosted.newPage();
-    await signIn(fresh, email, newPassword);
+    await signInByForm(fresh, email, newPassword);
     expect(pathOf(fresh)).toBe('/account');
   });
 

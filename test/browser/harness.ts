@@ -119,3 +119,12 @@ export function linkIn(mail: string, prefix: string): string {
   if (!match) throw new Error(`no link starting with ${prefix} in:\n${mail}`);
   return match[0].replace(/&amp;/g, '&');
 }
+
+/** Fills in the sign-in form and submits it; then waits to leave /login, unless the sign-in is meant to fail. */
+export async function signInByForm(page: Page, email: string, password = strongPassword, { fails = false } = {}) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (!fails) await page.waitForURL((url) => url.pathname !== '/login');
+}

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, strongPassword } from '../helpers.js';
-import { chromiumPath, type HostedPages, screenshot, startHostedPages } from './harness.js';
+import { chromiumPath, type HostedPages, screenshot, signInByForm, startHostedPages } from './harness.js';
 
 /** Chromium's virtual authenticator (DevTools protocol): a platform authenticator that verifies the user. */
 async function withVirtualAuthenticator(page: Page) {
@@ -25,14 +25,6 @@ async function withoutPasskeyAutofill(page: Page) {
   await page.addInitScript('PublicKeyCredential.isConditionalMediationAvailable = async () => false;');
 }
 
-async function signInWithPassword(page: Page, email: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(strongPassword);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-}
-
 async function addPasskey(page: Page, name: string) {
   await page.goto('/account/passkeys');
   await page.getByLabel('Name (so you can tell your passkeys apart)').fill(name);
@@ -50,7 +42,7 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
   it('offers a passkey after a password sign-in, adds one, and signs in with it alone', async () => {
     const { email } = await hosted.verifiedUser('passkey');
     const page = await withVirtualAuthenticator(await hosted.newPage());
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await expect.poll(() => page.getByText('This device can sign you in with a passkey').isVisible()).toBe(true);
     await screenshot(page, 'passkey-offer');
 
@@ -78,7 +70,7 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
     const { email, accessToken } = await hosted.verifiedUser('passkey-2fa');
     const page = await withVirtualAuthenticator(await hosted.newPage());
     await withoutPasskeyAutofill(page);
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await addPasskey(page, 'Phone');
     const enabled = await post(
       hosted.test.app,
@@ -92,7 +84,7 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
     expect((await post(hosted.test.app, '/auth/2fa/verify', { code }, accessToken)).statusCode).toBe(200);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     expect(new URL(page.url()).pathname).toBe('/login/2fa');
     await screenshot(page, 'two-factor-passkey');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
@@ -102,7 +94,7 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
   it('renames a passkey and removes it with the password', async () => {
     const { email } = await hosted.verifiedUser('passkey-manage');
     const page = await withVirtualAuthenticator(await hosted.newPage());
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await addPasskey(page, 'Old name');
     await page.getByLabel('Name', { exact: true }).fill('Desk key');
     await page.getByRole('button', { name: 'Rename Old name' }).click();

@@ -1,16 +1,8 @@
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessStatus, strongPassword } from '../helpers.js';
-import { chromiumPath, type HostedPages, linkIn, screenshot, startHostedPages } from './harness.js';
+import { chromiumPath, type HostedPages, linkIn, screenshot, signInByForm, startHostedPages } from './harness.js';
 
 const newPassword = 'a brand new passphrase for this';
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
 
 describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaScript turned off', () => {
   let hosted: HostedPages;
@@ -22,7 +14,7 @@ describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaS
   it('signs in, says why a wrong password failed, and signs out', async () => {
     const { email } = await hosted.verifiedUser('nojs-signin');
     const page = await hosted.newPage({ javaScriptEnabled: false });
-    await signIn(page, email, 'not my password at all');
+    await signInByForm(page, email, 'not my password at all', { fails: true });
     const alert = page.getByRole('alert');
     expect(await alert.textContent()).toContain('That email and password do not match');
     expect(await page.getByLabel('Email').inputValue()).toBe(email);
@@ -41,7 +33,7 @@ describe.skipIf(!chromiumPath)('signing in and recovering a password, with JavaS
   it('resets the password from the emailed link, signs every device out, and signs in with the new one', async () => {
     const { email, accessToken } = await hosted.verifiedUser('reset');
     const signedInElsewhere = await hosted.newPage();
-    await signIn(signedInElsewhere, email, strongPassword);
+    await signInByForm(signedInElsewhere, email);
     await signedInElsewhere.waitForURL('**/account');
 
     const page = await hosted.newPage({ javaScriptEnabled: false });

@@ -1,21 +1,12 @@
 import { Secret, TOTP } from 'otpauth';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strongPassword } from '../helpers.js';
-import { chromiumPath, type HostedPages, screenshot, startHostedPages } from './harness.js';
+import { chromiumPath, type HostedPages, screenshot, signInByForm, startHostedPages } from './harness.js';
 
 /** What the person's authenticator app shows, `offsetSteps` periods from now. */
 function authenticatorCode(secret: string, offsetSteps = 0): string {
   const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
   return totp.generate({ timestamp: Date.now() + offsetSteps * 30_000 });
-}
-
-async function signInWithPassword(page: Page, email: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(strongPassword);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
 }
 
 describe.skipIf(!chromiumPath)('two-step verification on the hosted pages', () => {
@@ -28,7 +19,7 @@ describe.skipIf(!chromiumPath)('two-step verification on the hosted pages', () =
   it('turns on an authenticator app, shows the recovery codes once, and asks for a code at the next sign-in', async () => {
     const { email } = await hosted.verifiedUser('2fa');
     const page = await hosted.newPage();
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/account');
 
     await page.getByRole('link', { name: 'Two-step verification' }).click();
@@ -53,7 +44,7 @@ describe.skipIf(!chromiumPath)('two-step verification on the hosted pages', () =
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect(await page.getByText('You have signed out.').isVisible()).toBe(true);
 
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/login/2fa');
     await page.getByLabel('Code', { exact: true }).fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -66,7 +57,7 @@ describe.skipIf(!chromiumPath)('two-step verification on the hosted pages', () =
 
     // Lost the phone: a recovery code signs in once.
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await page.getByText('Lost your device? Use a recovery code').click();
     await page.getByLabel('Recovery code').fill(codes[0] ?? '');
     await screenshot(page, 'two-factor-recovery-code');
@@ -77,7 +68,7 @@ describe.skipIf(!chromiumPath)('two-step verification on the hosted pages', () =
   it('turns two-step verification off with the password and a current code', async () => {
     const { email } = await hosted.verifiedUser('2fa');
     const page = await hosted.newPage();
-    await signInWithPassword(page, email);
+    await signInByForm(page, email);
     await page.goto('/account/two-factor');
     await page.getByLabel('Your password').fill(strongPassword);
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();

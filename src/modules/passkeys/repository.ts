@@ -56,34 +56,26 @@ export function createPasskeyRepository(db: Database) {
 
     /**
      * Spends a challenge: one statement, so of two concurrent answers to one
-     * challenge only one gets the row. Null when it is unknown, spent or expired.
+     * challenge only one gets the row. Found by its id (sign-in), or by the
+     * challenge the browser signed and its user (registration). Null when it
+     * is unknown, spent, expired or of another purpose.
      */
-    async claimChallenge(id: string, purpose: string, now: Date): Promise<ChallengeRow | null> {
+    async claimChallenge(
+      match: { id: string } | { challenge: string; userId: number },
+      purpose: string,
+      now: Date,
+    ): Promise<ChallengeRow | null> {
+      const which =
+        'id' in match
+          ? eq(webauthnChallenges.id, match.id)
+          : and(eq(webauthnChallenges.challenge, match.challenge), eq(webauthnChallenges.userId, match.userId));
       const [row] = await db
         .update(webauthnChallenges)
         .set({ consumedAt: now })
         .where(
           and(
-            eq(webauthnChallenges.id, id),
+            which,
             eq(webauthnChallenges.purpose, purpose),
-            isNull(webauthnChallenges.consumedAt),
-            gt(webauthnChallenges.expiresAt, now),
-          ),
-        )
-        .returning();
-      return row ?? null;
-    },
-
-    /** The registration challenge a response answers, spent; looked up by the challenge the browser signed. */
-    async claimRegistrationChallenge(userId: number, challenge: string, now: Date): Promise<ChallengeRow | null> {
-      const [row] = await db
-        .update(webauthnChallenges)
-        .set({ consumedAt: now })
-        .where(
-          and(
-            eq(webauthnChallenges.userId, userId),
-            eq(webauthnChallenges.challenge, challenge),
-            eq(webauthnChallenges.purpose, 'register'),
             isNull(webauthnChallenges.consumedAt),
             gt(webauthnChallenges.expiresAt, now),
           ),

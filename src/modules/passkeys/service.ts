@@ -147,7 +147,7 @@ export function createPasskeyService({
     expected: { userId?: number; mfaChallengeId?: string } = {},
   ): Promise<PasskeyRow> {
     const now = clock.now();
-    const challenge = await passkeys.claimChallenge(challengeId, purpose, now);
+    const challenge = await passkeys.claimChallenge({ id: challengeId }, purpose, now);
     if (!challenge) throw new AppError('PASSKEY_CHALLENGE_INVALID');
     if (expected.mfaChallengeId && challenge.mfaChallengeId !== expected.mfaChallengeId) {
       throw new AppError('PASSKEY_CHALLENGE_INVALID');
@@ -224,7 +224,9 @@ export function createPasskeyService({
     async verifyRegistration(principal: Principal, response: RegistrationResponseJSON, name?: string) {
       const now = clock.now();
       const challenge = signedChallenge(response);
-      const claimed = challenge ? await passkeys.claimRegistrationChallenge(principal.userId, challenge, now) : null;
+      const claimed = challenge
+        ? await passkeys.claimChallenge({ challenge, userId: principal.userId }, 'register', now)
+        : null;
       if (!claimed) throw new AppError('PASSKEY_CHALLENGE_INVALID');
       let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {

@@ -5,7 +5,7 @@ import { presentSession } from '../../modules/sessions/presenter.js';
 import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
 import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
-import { formFields, type PageKit, renderPage, seeOther } from '../kit.js';
+import { formFields, type PageKit, type PageNotes, renderPage, seeOther } from '../kit.js';
 import {
   deletedView,
   deleteView,
@@ -54,12 +54,7 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
     wide = false,
   ) => renderPage(kit, request, reply, { title, body, status, wide });
 
-  async function profilePage(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    extra: { errors?: FieldErrors; problem?: string; news?: string } = {},
-    status = 200,
-  ) {
+  async function profilePage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
     const { user } = principalOf(request).account;
     const profile = {
       email: user.email,
@@ -78,12 +73,7 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
     );
   }
 
-  async function twoFactorPage(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    extra: { errors?: FieldErrors; problem?: string; news?: string } = {},
-    status = 200,
-  ) {
+  async function twoFactorPage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
     const { user } = principalOf(request).account;
     const methods = [...(user.totpEnabledAt ? ['totp'] : []), ...(user.smsMfaEnabledAt ? ['sms'] : [])];
     return show(
@@ -299,12 +289,7 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       return seeOther(reply, '/account/two-factor?off=1');
     });
 
-    async function passkeysPage(
-      request: FastifyRequest,
-      reply: FastifyReply,
-      extra: { news?: string; problem?: string; errors?: FieldErrors } = {},
-      status = 200,
-    ) {
+    async function passkeysPage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
       const { passkeys } = await services.passkeys.list(principalOf(request).userId);
       return show(
         request,

@@ -5,7 +5,7 @@ import { passwordMaxLength, passwordMinLength } from '../../platform/password.js
 import { browserDevice } from '../browser.js';
 import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
-import { formFields, type PageKit, renderPage, seeOther } from '../kit.js';
+import { formFields, notesOf, type PageKit, renderPage, seeOther } from '../kit.js';
 import {
   forgotPasswordView,
   loginView,
@@ -310,15 +310,14 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
           status: 400,
         });
       }
-      const outcome = await attempt(() => services.registration.resendVerification(form.email));
+      const { notes, status } = notesOf(
+        await attempt(() => services.registration.resendVerification(form.email)),
+        'If this address can receive a code, a new one is on its way.',
+      );
       return renderPage(kit, request, reply, {
         title: 'Confirm your email',
-        body: verifyEmailView(
-          outcome.ok
-            ? { ...state, news: 'If this address can receive a code, a new one is on its way.' }
-            : { ...state, problem: outcome.sentence },
-        ),
-        status: outcome.ok ? 200 : outcome.error.statusCode,
+        body: verifyEmailView({ ...state, ...notes }),
+        status,
       });
     });
 
@@ -341,18 +340,14 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
           status: 400,
         });
       }
-      const outcome = await attempt(() => services.passwords.requestReset(form.email));
+      const { notes, status } = notesOf(
+        await attempt(() => services.passwords.requestReset(form.email)),
+        'If an account uses this address, we have sent it a link to choose a new password. It works for one hour.',
+      );
       return renderPage(kit, request, reply, {
         title: 'Forgot your password?',
-        body: forgotPasswordView(
-          outcome.ok
-            ? {
-                ...state,
-                news: 'If an account uses this address, we have sent it a link to choose a new password. It works for one hour.',
-              }
-            : { ...state, problem: outcome.sentence },
-        ),
-        status: outcome.ok ? 200 : outcome.error.statusCode,
+        body: forgotPasswordView({ ...state, ...notes }),
+        status,
       });
     });
 
