@@ -39,6 +39,15 @@ export interface CreationOptions {
   rp: { id?: string };
 }
 
+export interface AssertionChoices {
+  counter?: number;
+  verified?: boolean;
+  credentialIndex?: number;
+  at?: string;
+  forRp?: string;
+  tampered?: boolean;
+}
+
 export interface RequestOptions {
   challenge: string;
   allowCredentials?: Array<{ id: string }>;
@@ -56,10 +65,10 @@ export function createSoftwareAuthenticator({
   const credentials: Credential[] = [];
   const syncFlags = synced ? flags.backupEligible | flags.backedUp : 0;
 
-  function authenticatorData(flagBits: number, counter: number, attested?: Buffer): Buffer {
+  function authenticatorData(flagBits: number, counter: number, attested?: Buffer, forRp = rpId): Buffer {
     const count = Buffer.alloc(4);
     count.writeUInt32BE(counter);
-    return Buffer.concat([sha256(rpId), Buffer.from([flagBits]), count, ...(attested ? [attested] : [])]);
+    return Buffer.concat([sha256(forRp), Buffer.from([flagBits]), count, ...(attested ? [attested] : [])]);
   }
 
   const clientData = (type: string, challenge: string, at = origin) =>
@@ -113,16 +122,11 @@ export function createSoftwareAuthenticator({
     /**
      * navigator.credentials.get with the first of our credentials the options allow (or any).
      * `counter` overrides the next signature count (a clone replays an old one); `verified` false
-     * answers with presence but no user verification.
+     * answers with presence but no user verification; `at` and `forRp` answer as if for another
+     * page or relying party (a phishing site); `tampered` corrupts the signature.
      */
-    assert(
-      options: RequestOptions,
-      {
-        counter,
-        verified = true,
-        credentialIndex,
-      }: { counter?: number; verified?: boolean; credentialIndex?: number } = {},
-    ) {
+    assert(options: RequestOptions, assertion: AssertionChoices = {}) {
+      const { counter, verified = true, credentialIndex, at = origin, forRp = rpId, tampered = false } = assertion;
       const allowed = new Set((options.allowCredentials ?? []).map((credential) => credential.id));
       const credential =
         credentialIndex !== undefined
@@ -131,9 +135,10 @@ export function createSoftwareAuthenticator({
       if (!credential) throw new Error('no credential for these options');
       credential.counter = counter ?? (synced ? 0 : credential.counter + 1);
       const flagBits = flags.userPresent | (verified ? flags.userVerified : 0) | syncFlags;
-      const authData = authenticatorData(flagBits, credential.counter);
-      const clientDataJSON = clientData('webauthn.get', options.challenge);
+      const authData = authenticatorData(flagBits, credential.counter, undefined, forRp);
+      const clientDataJSON = clientData('webauthn.get', options.challenge, at);
       const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), credential.key);
+      if (tampered) signature[signature.length - 1] = (signature.at(-1) ?? 0) ^ 0xff;
       return {
         id: b64url(credential.id),
         rawId: b64url(credential.id),

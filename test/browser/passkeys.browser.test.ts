@@ -7,7 +7,7 @@ import { chromiumPath, type HostedPages, screenshot, signInByForm, startHostedPa
 async function withVirtualAuthenticator(page: Page) {
   const devtools = await page.context().newCDPSession(page);
   await devtools.send('WebAuthn.enable');
-  await devtools.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
       transport: 'internal',
@@ -17,8 +17,18 @@ async function withVirtualAuthenticator(page: Page) {
       automaticPresenceSimulation: true,
     },
   });
+  authenticators.set(page, {
+    setUserVerified: (isUserVerified: boolean) =>
+      devtools.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified }),
+    forgetPasskeys: () => devtools.send('WebAuthn.clearCredentials', { authenticatorId }),
+  });
   return page;
 }
+
+const authenticators = new Map<
+  Page,
+  { setUserVerified(verified: boolean): Promise<unknown>; forgetPasskeys(): Promise<unknown> }
+>();
 
 /** As a browser without passkey autofill (conditional mediation), which the virtual authenticator would answer at once. */
 async function withoutPasskeyAutofill(page: Page) {
@@ -89,6 +99,35 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
     await screenshot(page, 'two-factor-passkey');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.waitForURL('**/account');
+  });
+
+  it('refuses a passkey when the device did not verify the user, and fails cleanly once the passkey is gone', async () => {
+    const { email } = await hosted.verifiedUser('passkey-refused');
+    const page = await withVirtualAuthenticator(await hosted.newPage());
+    await withoutPasskeyAutofill(page);
+    await signInByForm(page, email);
+    await addPasskey(page, 'Laptop');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login?signed_out=1');
+    const authenticator = authenticators.get(page);
+
+    await authenticator?.setUserVerified(false);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect.poll(() => page.locator('[data-passkey-error]').textContent()).toMatch(/\S/);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await screenshot(page, 'passkey-refused');
+
+    await authenticator?.setUserVerified(true);
+    await authenticator?.forgetPasskeys();
+    await page.locator('[data-passkey-error]').evaluate((element) => {
+      element.textContent = '';
+    });
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect.poll(() => page.locator('[data-passkey-error]').textContent()).toMatch(/\S/);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    // The password still works.
+    await signInByForm(page, email);
+    expect(new URL(page.url()).pathname).toBe('/account');
   });
 
   it('renames a passkey and removes it with the password', async () => {

@@ -175,9 +175,22 @@ describe('signing in with a passkey', () => {
     expectError(await post(test.app, '/auth/passkeys/login/verify', { challengeId, response }), 401, 'PASSKEY_INVALID');
   });
 
-  it('refuses an assertion without user verification', async () => {
+  it.each([
+    ['without user verification', { verified: false }],
+    ['made on another site', { at: 'https://evil.example' }],
+    ['made for another relying party', { forRp: 'evil.example' }],
+    ['with a tampered signature', { tampered: true }],
+  ])('refuses an assertion %s, with a clean 401', async (_, assertion) => {
     const { authenticator } = await userWithPasskey();
-    expectError(await signInWith(authenticator, undefined, { verified: false }), 401, 'PASSKEY_INVALID');
+    expectError(await signInWith(authenticator, undefined, assertion), 401, 'PASSKEY_INVALID');
+    // The refusal spent nothing of the passkey: an honest assertion still works.
+    expect((await signInWith(authenticator)).statusCode).toBe(200);
+  });
+
+  it('refuses a credential id nobody registered', async () => {
+    const stranger = createSoftwareAuthenticator({ origin, rpId });
+    stranger.register({ challenge: 'AAAA', rp: { id: rpId } });
+    expectError(await signInWith(stranger), 401, 'PASSKEY_INVALID');
   });
 
   it('refuses and audits a cloned passkey whose counter goes backwards; a synced passkey may stay at 0', async () => {
