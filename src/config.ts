@@ -445,7 +445,11 @@ function webauthnSettings(e: Environment, publicUrl: string): Config['webauthn']
       throw new ConfigError(`Invalid WEBAUTHN_RP_ID: "${rpId}" is not the host of ${origin} nor a parent domain of it`);
     }
   }
-  return { rpId, rpName: e.WEBAUTHN_RP_NAME ?? e.BRAND_NAME, origins };
+  // The hosted pages' own origin is always one, when it is on the relying party's domain.
+  const pages = new URL(publicUrl);
+  const pagesOnRp = pages.hostname === rpId || pages.hostname.endsWith(`.${rpId}`);
+  const all = pagesOnRp && !origins.includes(pages.origin) ? [pages.origin, ...origins] : origins;
+  return { rpId, rpName: e.WEBAUTHN_RP_NAME ?? e.BRAND_NAME, origins: all };
 }
 
 function checkConsistency(config: Config, set: Partial<Environment>): void {
@@ -470,11 +474,16 @@ function checkConsistency(config: Config, set: Partial<Environment>): void {
   if (!set.APP_SECRET) throw new ConfigError('Invalid APP_SECRET: required in production (at least 32 characters)');
   if (!set.PUBLIC_URL)
     throw new ConfigError('Invalid PUBLIC_URL: required in production (links in emails are built from it)');
-  const publicUrl = new URL(config.publicUrl);
-  if (publicUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)) {
-    // Browser-session cookies and (later) passkeys need a secure origin.
+  const insecure = (address: string) => {
+    const url = new URL(address);
+    return url.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  };
+  // Browser-session cookies and passkeys need a secure origin.
+  if (insecure(config.publicUrl)) {
     throw new ConfigError('Invalid PUBLIC_URL: must be https in production (http only for localhost)');
   }
+  const plain = config.allowedReturnOrigins.find(insecure);
+  if (plain) throw new ConfigError(`Invalid ALLOWED_RETURN_ORIGINS: ${plain} must be https in production`);
   if (!set.MAIL_TRANSPORT) {
     throw new ConfigError(
       'Invalid MAIL_TRANSPORT: set it explicitly in production (smtp, or console if you really mean it)',

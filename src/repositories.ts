@@ -10,6 +10,7 @@ import { createPasskeyRepository } from './modules/passkeys/repository.js';
 import { createPasswordResetRepository } from './modules/password/repository.js';
 import { createRoleRepository } from './modules/roles/repository.js';
 import { createSessionRepository } from './modules/sessions/repository.js';
+import { createStatisticsRepository } from './modules/statistics/repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/repository.js';
 import { createUserRepository } from './modules/users/repository.js';
 
@@ -27,6 +28,7 @@ export function createRepositories(db: Database) {
     resets: createPasswordResetRepository(db),
     twoFactor: createTwoFactorRepository(db),
     passkeys: createPasskeyRepository(db),
+    statistics: createStatisticsRepository(db),
     audit: createAuditRepository(db),
   };
 }

@@ -15,6 +15,7 @@ import { createAccessCache } from './modules/sessions/access-cache.js';
 import { createSessionService } from './modules/sessions/service.js';
 import { createSignInService } from './modules/sign-in/service.js';
 import { createSignInCompletion } from './modules/sign-in-completion/service.js';
+import { createStatisticsService } from './modules/statistics/service.js';
 import { createTwoFactorService } from './modules/two-factor/service.js';
 import { createAccountAdminService } from './modules/user-admin/account-service.js';
 import { createUserAdminService } from './modules/user-admin/service.js';
@@ -57,6 +58,7 @@ export async function composeServices(platform: Platform) {
   const accountAdmin = createAccountAdminService({ ...base, userAdmin, sessions, lockout });
   const activity = createActivityService({ ...base, sessions });
   const auditLog = createAuditService({ audit: repositories.audit });
+  const statistics = createStatisticsService(base);
 
   return {
     repositories,
@@ -76,6 +78,7 @@ export async function composeServices(platform: Platform) {
     accountAdmin,
     activity,
     auditLog,
+    statistics,
     /** Stops listening for access changes; the platform closes the rest. */
     close: () => accessCache.close(),
   };

@@ -301,14 +301,19 @@ describe('CSRF', () => {
 });
 
 describe('return_to', () => {
-  it.each(['https://evil.example/x', '//evil.example', '/\\evil.example', 'javascript:alert(1)'])(
-    'refuses %s with a page, not a redirect',
-    async (address) => {
-      const response = await openBrowser(test.app).get(`/login?return_to=${encodeURIComponent(address)}`);
-      expectPage(response, 400, 'This link cannot be followed');
-      expect(response.headers.location).toBeUndefined();
-    },
-  );
+  it.each([
+    'https://evil.example/x',
+    '//evil.example',
+    '/\\evil.example',
+    'javascript:alert(1)',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    ' //evil.example',
+  ])('refuses %s with a page, not a redirect', async (address) => {
+    const response = await openBrowser(test.app).get(`/login?return_to=${encodeURIComponent(address)}`);
+    expectPage(response, 400, 'This link cannot be followed');
+    expect(response.headers.location).toBeUndefined();
+  });
 
   it('refuses a forged return_to in the posted form, before signing in', async () => {
     const user = await createVerifiedUser(test);
@@ -418,6 +423,26 @@ describe('refusals are sentences on the page', () => {
   });
 });
 
+describe('the passkey answers of the pages', () => {
+  it('refuse a missing or null answer with 400 and a sentence, not a 500', async () => {
+    const browser = openBrowser(test.app);
+    const opened = await browser.get('/login');
+    const _csrf = hiddenFieldsOf(opened.body, '/login')._csrf;
+    for (const response of [null, 'text', undefined]) {
+      // A live challenge: the answer is checked before anything is spent.
+      const { challengeId } = (await post(test.app, '/auth/passkeys/login/options', {})).json();
+      const answer = await test.app.inject({
+        method: 'POST',
+        url: '/login/passkey',
+        headers: { cookie: `gatehouse_device=${browser.cookie('gatehouse_device')}` },
+        payload: { _csrf, challengeId, response },
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().message).toMatch(/could not be read/);
+    }
+  });
+});
+
 describe('on an https PUBLIC_URL', () => {
   const app = useTestApp({ PUBLIC_URL: 'https://id.example.com' });
 
@@ -436,6 +461,10 @@ describe('on an https PUBLIC_URL', () => {
       httponly: '',
     });
     expectPage(await browser.get('/account'), 200, user.email);
+
+    // Deleting a __Host- cookie needs Secure too, or the browser keeps it.
+    const signedOut = await browser.submit('/account', '/logout', {});
+    expect(cookieSetBy(signedOut, '__Host-gatehouse')?.attributes).toMatchObject({ secure: '', path: '/' });
   });
 
   // Gatehouse has no TLS listener, so an https PUBLIC_URL means a TLS proxy in front: the request

@@ -127,6 +127,20 @@ export function createEmails({ brand, publicUrl }: { brand: Brand; publicUrl: st
       );
     },
 
+    /** A new way into the account: its owner hears of it at once. */
+    passkeyAdded(to: string, name: string, when: Date): Email {
+      return email(
+        to,
+        'A passkey was added to your account',
+        [
+          `A passkey named "${name}" was added to your account at ${when.toISOString()}. It can sign you in without your password.`,
+          '',
+          'If this was not you, remove it on your account page and change your password now.',
+        ],
+        { label: 'Review my passkeys', url: page('/account/passkeys') },
+      );
+    },
+
     accountCreated(to: string): Email {
       return email(
         to,

@@ -52,13 +52,14 @@ export function createBrowserCookies({ secure, sessionTtlSeconds }: { secure: bo
     session: (request: FastifyRequest) => request.cookies[names.session],
     setSession: (reply: FastifyReply, value: string) =>
       reply.setCookie(names.session, value, options(sessionTtlSeconds)),
-    clearSession: (reply: FastifyReply) => reply.clearCookie(names.session, { path: '/' }),
+    // Deleting a __Host- cookie needs the same attributes (Secure above all) as setting it.
+    clearSession: (reply: FastifyReply) => reply.clearCookie(names.session, options(0)),
 
     /** The single-use second-factor challenge between the password page and the code page. */
     pendingChallenge: (request: FastifyRequest) => request.cookies[names.mfa],
     setPendingChallenge: (reply: FastifyReply, mfaToken: string) =>
       reply.setCookie(names.mfa, mfaToken, options(mfaCookieSeconds)),
-    clearPendingChallenge: (reply: FastifyReply) => reply.clearCookie(names.mfa, { path: '/' }),
+    clearPendingChallenge: (reply: FastifyReply) => reply.clearCookie(names.mfa, options(0)),
   };
 }
 

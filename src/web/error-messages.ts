@@ -31,7 +31,8 @@ const sentences: Partial<Record<ErrorCode, string>> = {
     'This passkey looks like a copy and was refused. Sign in another way and check your passkeys.',
   PASSKEY_REGISTRATION_FAILED: 'The passkey could not be added. Try again.',
   PASSKEY_NOT_FOUND: 'That passkey is already gone.',
-  REAUTHENTICATION_REQUIRED: 'Enter your password to remove a passkey.',
+  DEVICE_NOT_FOUND: 'That device is not on the blacklist (any more).',
+  REAUTHENTICATION_REQUIRED: 'Enter your password first: you signed in more than 5 minutes ago.',
 };
 
 function minutes(seconds: number): string {

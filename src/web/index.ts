@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import { accountPages } from './account/routes.js';
 import { createBrowserCookies, createCsrf } from './browser.js';
+import { consolePages } from './console/routes.js';
 import { sentenceFor } from './error-messages.js';
 import { type PageKit, renderPage } from './kit.js';
 import { createReturnTo } from './return-to.js';
@@ -135,5 +136,6 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
 
     await pages.register(signInPages(kit));
     await pages.register(accountPages(kit));
+    await pages.register(consolePages(kit));
   });
 }

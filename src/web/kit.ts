@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { Actor, AuthenticatedPrincipal } from '../core/account.js';
 import type { Renderable, SafeHtml } from '../core/html.js';
 import type { Services } from '../services.js';
 import type { BrowserCookieJar, Csrf } from './browser.js';
@@ -74,4 +75,14 @@ export function notesOf(
   return outcome.ok
     ? { notes: { news }, status: 200 }
     : { notes: { problem: outcome.sentence }, status: outcome.error.statusCode };
+}
+
+/** The signed-in browser as the services' `Actor`: its live roles and permissions. */
+export function actorOf(principal: AuthenticatedPrincipal): Actor {
+  return {
+    userId: principal.userId,
+    sessionId: principal.sessionId,
+    roles: principal.account.roles,
+    permissions: principal.account.permissionSet,
+  };
 }

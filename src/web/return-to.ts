@@ -20,17 +20,21 @@ export function createReturnTo({
     /** The address to go to, null when there is none, or 'refused' when it leads somewhere not allowed. */
     check(returnTo: unknown): string | null | 'refused' {
       if (returnTo === undefined || returnTo === '') return null;
-      if (typeof returnTo !== 'string' || returnTo.length > 2048) return 'refused';
-      // A path of ours; "//host" and "/\host" are other hosts to a browser.
-      if (/^\/(?![/\\])/.test(returnTo)) return returnTo;
+      // Browsers drop tabs and newlines from addresses ("/\t/evil" becomes "//evil"), and read "\" as "/":
+      // such an address is refused whole rather than cleaned.
+      if (typeof returnTo !== 'string' || returnTo.length > 2048 || /[\x00-\x20\x7f\\]/.test(returnTo))
+        return 'refused';
+      let url: URL;
       try {
-        const url = new URL(returnTo);
-        return allowed.has(url.origin) && (url.protocol === 'https:' || url.protocol === 'http:')
-          ? url.href
-          : 'refused';
+        // Resolved the way a browser would resolve it on our pages.
+        url = new URL(returnTo, ownOrigin);
       } catch {
         return 'refused';
       }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'refused';
+      // A path of ours stays relative; an allowed origin keeps its full address.
+      if (url.origin === ownOrigin && returnTo.startsWith('/')) return `${url.pathname}${url.search}${url.hash}`;
+      return allowed.has(url.origin) && !returnTo.startsWith('/') ? url.href : 'refused';
     },
   };
 }

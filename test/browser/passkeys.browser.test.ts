@@ -140,8 +140,9 @@ describe.skipIf(!chromiumPath)('passkeys on the hosted pages', () => {
     await page.waitForURL('**/account/passkeys?done=renamed');
     expect(await page.getByText('Desk key', { exact: true }).isVisible()).toBe(true);
 
-    await page.getByLabel('Your password').fill(strongPassword);
-    await page.getByRole('button', { name: 'Remove Desk key' }).click();
+    const removal = page.locator('form', { has: page.getByRole('button', { name: 'Remove Desk key' }) });
+    await removal.getByLabel('Your password').fill(strongPassword);
+    await removal.getByRole('button', { name: 'Remove Desk key' }).click();
     await page.waitForURL('**/account/passkeys?done=removed');
     expect(await page.getByText('You have no passkeys yet.').isVisible()).toBe(true);
   });

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'passkey.added'
   | 'passkey.renamed'
   | 'passkey.removed'
+  | 'passkey.used'
   | 'passkey.clone_detected'
   | 'session.logout'
   | 'session.revoked'

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { passkeys, webauthnChallenges } from '../../db/schema.js';
 
@@ -29,8 +29,18 @@ export function createPasskeyRepository(db: Database) {
       return row ?? null;
     },
 
-    async recordUse(id: string, counter: number, usedAt: Date): Promise<void> {
-      await db.update(passkeys).set({ counter, lastUsedAt: usedAt }).where(eq(passkeys.id, id));
+    /**
+     * Notes a use; with `mustGrow`, only if the signature count went up (both
+     * zero means the authenticator keeps no count). False when it did not.
+     */
+    async recordUse(id: string, counter: number, usedAt: Date, { mustGrow }: { mustGrow: boolean }): Promise<boolean> {
+      const grew = sql`(${passkeys.counter} < ${counter} or (${passkeys.counter} = 0 and ${counter} = 0))`;
+      const rows = await db
+        .update(passkeys)
+        .set({ counter, lastUsedAt: usedAt })
+        .where(mustGrow ? and(eq(passkeys.id, id), grew) : eq(passkeys.id, id))
+        .returning({ id: passkeys.id });
+      return rows.length === 1;
     },
 
     async renamePasskey(id: string, userId: number, name: string): Promise<PasskeyRow | null> {

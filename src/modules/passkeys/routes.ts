@@ -10,7 +10,6 @@ import {
   PasskeyParamsSchema,
   PasskeySchema,
   RegisterVerifyBodySchema,
-  RemoveBodySchema,
   RenameBodySchema,
   WebAuthnOptionsSchema,
 } from './schemas.js';
@@ -23,7 +22,17 @@ interface Deps {
   authenticate: Authenticate;
 }
 
-const NoBodySchema = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
+const ConfirmBodySchema = Type.Union([
+  Type.Object(
+    {
+      password: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 128, description: 'Not needed within 5 minutes of signing in' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
 
 const tags = ['Passkeys'];
 
@@ -35,13 +44,15 @@ export function passkeyRoutes({ passkeys, secondStep, authenticate }: Deps): Fas
         onRequest: authenticate,
         schema: {
           tags,
-          summary: 'Creation options for a new passkey (resident key preferred, user verification required)',
+          summary:
+            'Creation options for a new passkey (needs { password }, or a sign-in of the last 5 minutes; resident key preferred, user verification required)',
           security: bearerAuth,
-          body: NoBodySchema,
-          response: { 200: WebAuthnOptionsSchema, ...errorResponses(401) },
+          body: ConfirmBodySchema,
+          response: { 200: WebAuthnOptionsSchema, ...errorResponses(400, 401, 403, 429) },
         },
+        config: { rateLimit: { group: 'passkey-options' } },
       },
-      (request) => passkeys.registrationOptions(principalOf(request)),
+      (request) => passkeys.registrationOptions(principalOf(request), request.body?.password),
     );
 
     app.post(
@@ -98,7 +109,7 @@ export function passkeyRoutes({ passkeys, secondStep, authenticate }: Deps): Fas
           summary: 'Remove a passkey (needs { password }, or a sign-in of the last 5 minutes)',
           security: bearerAuth,
           params: PasskeyParamsSchema,
-          body: RemoveBodySchema,
+          body: ConfirmBodySchema,
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },

@@ -62,14 +62,6 @@ export const RegisterVerifyBodySchema = Type.Object(
 
 export const RenameBodySchema = Type.Object({ name: PasskeyName }, { additionalProperties: false });
 
-export const RemoveBodySchema = Type.Union([
-  Type.Object(
-    { password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
-
 export const PasskeyParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const LoginOptionsBodySchema = Type.Union([

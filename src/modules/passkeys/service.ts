@@ -11,7 +11,9 @@ import type { Config } from '../../config.js';
 import { isLocked, type Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
+import type { Emails } from '../../messages/emails.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
+import type { Outbox } from '../../platform/outbox.js';
 import type { PasswordHasher } from '../../platform/password.js';
 import type { Secrets } from '../../platform/secrets.js';
 import type { AuditRecorder } from '../audit/recorder.js';
@@ -29,6 +31,8 @@ interface Deps {
   devices: DeviceService;
   completion: SignInCompletion;
   hasher: PasswordHasher;
+  outbox: Outbox;
+  emails: Emails;
   secrets: Secrets;
   audit: AuditRecorder;
   clock: Clock;
@@ -83,6 +87,8 @@ export function createPasskeyService({
   devices,
   completion,
   hasher,
+  outbox,
+  emails,
   secrets,
   audit,
   clock,
@@ -92,9 +98,6 @@ export function createPasskeyService({
   // An opaque, stable handle per account: the authenticator stores it, so it carries no email or id.
   const userHandle = (userId: number) =>
     new Uint8Array(Buffer.from(secrets.mac('webauthn-user', String(userId)), 'hex'));
-  // For an address without an account: the same answer every time, naming a credential nobody has.
-  const decoyCredential = (email: string) =>
-    Buffer.from(secrets.mac('webauthn-decoy', email), 'hex').toString('base64url');
 
   async function issueChallenge(
     purpose: string,
@@ -178,7 +181,11 @@ export function createPasskeyService({
     }
     if (!verification.verified) throw new AppError('PASSKEY_INVALID');
     const { newCounter } = verification.authenticationInfo;
-    if ((newCounter > 0 || passkey.counter > 0) && newCounter <= passkey.counter) {
+    // A synced passkey lives on several devices, each with its own count (or none): only the count of a
+    // single-device credential must always grow. The update is conditional, so two parallel uses of
+    // one count cannot both pass.
+    const synced = passkey.deviceType === 'multiDevice';
+    if (!(await passkeys.recordUse(passkey.id, newCounter, now, { mustGrow: !synced }))) {
       await audit.record('passkey.clone_detected', {
         actorUserId: null,
         targetUserId: passkey.userId,
@@ -186,8 +193,30 @@ export function createPasskeyService({
       });
       throw new AppError('PASSKEY_CLONE_DETECTED');
     }
-    await passkeys.recordUse(passkey.id, newCounter, now);
+    await audit.record('passkey.used', {
+      actorUserId: passkey.userId,
+      targetUserId: passkey.userId,
+      details: { passkeyId: passkey.id, purpose },
+    });
     return passkey;
+  }
+
+  /**
+   * Adding or removing a passkey changes how the account can be entered: it
+   * needs the password, or a sign-in of the last five minutes, so a session
+   * left open (or a stolen token) is not enough.
+   */
+  async function confirmOwner(principal: Principal, password: string | undefined): Promise<void> {
+    if (password !== undefined) {
+      const user = await users.findUserById(principal.userId);
+      if (!user || !(await hasher.verify(user.passwordHash, password))) throw new AppError('INVALID_PASSWORD');
+      return;
+    }
+    const session = await sessions.findSession(principal.sessionId);
+    const ageSeconds = session
+      ? (clock.now().getTime() - session.createdAt.getTime()) / 1000
+      : Number.POSITIVE_INFINITY;
+    if (ageSeconds > freshSignInSeconds) throw new AppError('REAUTHENTICATION_REQUIRED');
   }
 
   async function ownPasskey(principal: Principal, id: string): Promise<PasskeyRow> {
@@ -203,7 +232,8 @@ export function createPasskeyService({
     countPasskeys: (userId: number) => passkeys.countPasskeys(userId),
 
     /** Creation options for a new passkey of the signed-in user; their existing ones are excluded. */
-    async registrationOptions(principal: Principal) {
+    async registrationOptions(principal: Principal, password?: string) {
+      await confirmOwner(principal, password);
       const user = await users.findUserById(principal.userId);
       if (!user) throw new AppError('UNAUTHORIZED');
       const options = await generateRegistrationOptions({
@@ -262,6 +292,8 @@ export function createPasskeyService({
         targetUserId: principal.userId,
         details: { passkeyId: row.id, deviceType: row.deviceType, backedUp: row.backedUp },
       });
+      const owner = await users.findUserById(principal.userId);
+      if (owner) await outbox.enqueue(emails.passkeyAdded(owner.email, row.name, now));
       return { passkey: presentPasskey(row) };
     },
 
@@ -307,17 +339,15 @@ export function createPasskeyService({
     },
 
     /**
-     * Options to sign in with a passkey: for an address, its passkeys (an
-     * address without an account gets the same shape, naming a credential
-     * nobody has); without one, any discoverable passkey.
+     * Options to sign in with a passkey. Given an address, the challenge is
+     * bound to its account (only its passkeys will do), but the options never
+     * list credentials: whether the address has an account, or passkeys, stays
+     * unsaid. The browser offers the device's passkeys for this site, so
+     * passkeys must be discoverable (resident keys are asked for).
      */
     async loginOptions(email: string | undefined) {
-      if (email === undefined) return assertionOptions('login', null, { userId: null, mfaChallengeId: null });
-      const user = await users.findUserByEmail(normalizeEmail(email));
-      const allow = user ? await allowedFor(user.id) : [];
-      const credentials =
-        allow.length > 0 ? allow : [{ id: decoyCredential(normalizeEmail(email)), transports: ['internal', 'hybrid'] }];
-      return assertionOptions('login', credentials, { userId: user?.id ?? null, mfaChallengeId: null });
+      const user = email === undefined ? null : await users.findUserByEmail(normalizeEmail(email));
+      return assertionOptions('login', null, { userId: user?.id ?? null, mfaChallengeId: null });
     },
 
     /**

@@ -238,11 +238,12 @@ export function createSessionService({
       return { userId: token.userId, sessionId: token.sessionId };
     },
 
-    async endSession(principal: Principal, reason: string): Promise<boolean> {
+    /** Ends `principal`'s session; `actorUserId` is who does it when that is not its owner (an administrator). */
+    async endSession(principal: Principal, reason: string, actorUserId = principal.userId): Promise<boolean> {
       const ended = await repo.revokeSession(principal.sessionId, principal.userId, clock.now(), reason);
       if (ended) {
         await audit.record(reason === 'logout' ? 'session.logout' : 'session.revoked', {
-          actorUserId: principal.userId,
+          actorUserId,
           targetUserId: principal.userId,
           details: { sessionId: principal.sessionId },
         });

@@ -70,6 +70,14 @@ export function createAccountAdminService({ users, userAdmin, sessions, lockout,
       return userAdmin.present(unlocked, roleNames);
     },
 
+    /** Ends one of the user's sessions (the console's devices list); the same permission as signing them out everywhere. */
+    async signOutSession(actor: Actor, targetUserId: number, sessionId: string) {
+      await loadManagedTarget(actor, targetUserId, 'session.revoke_all');
+      const ended = await sessions.endSession({ userId: targetUserId, sessionId }, 'revoked_by_admin', actor.userId);
+      if (!ended) throw new AppError('SESSION_NOT_FOUND');
+      return { message: 'Session ended' };
+    },
+
     async signOutEverywhere(actor: Actor, targetUserId: number) {
       await loadManagedTarget(actor, targetUserId, 'session.revoke_all');
       const count = await sessions.endAllSessions(targetUserId, {

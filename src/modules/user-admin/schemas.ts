@@ -30,6 +30,9 @@ export const ListUsersQuerySchema = Type.Object(
     offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
     search: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     role: Type.Optional(RoleNameSchema),
+    verified: Type.Optional(Type.Boolean({ description: 'Only accounts whose email is (or is not) verified' })),
+    locked: Type.Optional(Type.Boolean({ description: 'Only accounts that are (or are not) locked now' })),
+    twoFactor: Type.Optional(Type.Boolean({ description: 'Only accounts with (or without) two-factor on' })),
   },
   { additionalProperties: false },
 );

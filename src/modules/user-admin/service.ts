@@ -78,10 +78,10 @@ export function createUserAdminService({
       return present(created, ['USER']);
     },
 
-    async listUsers(query: UserQuery) {
-      const { rows, total } = await users.listUsers(query);
-      const roleNames = await roles.findRoleNamesForUsers(rows.map((row) => row.id));
+    async listUsers(query: Omit<UserQuery, 'now'>) {
       const now = clock.now();
+      const { rows, total } = await users.listUsers({ ...query, now });
+      const roleNames = await roles.findRoleNamesForUsers(rows.map((row) => row.id));
       return { total, users: rows.map((row) => presentManagedUser(row, roleNames.get(row.id) ?? [], now)) };
     },
 

@@ -1,6 +1,7 @@
 import { and, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { roles, userRoles, users } from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -27,6 +28,11 @@ export interface UserQuery {
   /** Matches email, first or last name, case-insensitively. */
   search?: string | undefined;
   role?: string | undefined;
+  verified?: boolean | undefined;
+  /** Locked at `now` (a lock with an end that has passed no longer counts). */
+  locked?: boolean | undefined;
+  twoFactor?: boolean | undefined;
+  now: Date;
 }
 
 export interface LockChange {
@@ -97,6 +103,16 @@ export function createUserRepository(db: Database) {
           .where(eq(roles.name, query.role));
         conditions.push(inArray(users.id, holders));
       }
+      const flag = (wanted: boolean | undefined, condition: SQL) => {
+        if (wanted !== undefined) conditions.push(wanted ? condition : sql`not (${condition})`);
+      };
+      flag(query.verified, sql`${users.emailVerifiedAt} is not null`);
+      flag(query.twoFactor, sql`(${users.totpEnabledAt} is not null or ${users.smsMfaEnabledAt} is not null)`);
+      const now = timestamptz(query.now);
+      flag(
+        query.locked,
+        sql`(case when ${users.lockedUntil} is not null then ${users.lockedUntil} > ${now} else ${users.lockedAt} is not null end)`,
+      );
       const where = and(...conditions);
       const [rows, [count]] = await Promise.all([
         db.select().from(users).where(where).orderBy(asc(users.id)).limit(query.limit).offset(query.offset),

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor, AuthenticatedPrincipal } from '../../core/account.js';
+import type { AuthenticatedPrincipal } from '../../core/account.js';
 import { clientOf } from '../../http/authenticate.js';
 import { presentSession } from '../../modules/sessions/presenter.js';
 import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
 import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
-import { formFields, type PageKit, type PageNotes, renderPage, seeOther } from '../kit.js';
+import { actorOf, formFields, type PageKit, type PageNotes, renderPage, seeOther } from '../kit.js';
 import {
   deletedView,
   deleteView,
@@ -23,13 +23,6 @@ import {
 const page = { schema: { hide: true } };
 const historyPageSize = 25;
 const phonePattern = /^\+[1-9][0-9]{6,14}$/;
-
-const actorOf = (principal: AuthenticatedPrincipal): Actor => ({
-  userId: principal.userId,
-  sessionId: principal.sessionId,
-  roles: principal.account.roles,
-  permissions: principal.account.permissionSet,
-});
 
 /** The signed-in caller of an account page (the plugin's hook has sent everyone else to /login). */
 function principalOf(request: FastifyRequest): AuthenticatedPrincipal {
@@ -136,13 +129,17 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       return seeOther(reply, '/account?saved=1');
     });
 
-    app.post('/account/phone/send', page, async (request, reply) => {
-      const outcome = await attempt(() =>
-        services.otp.send({ channel: 'sms', purpose: 'verify_phone' }, principalOf(request)),
-      );
-      if (!outcome.ok) return profilePage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
-      return seeOther(reply, '/account/phone');
-    });
+    app.post(
+      '/account/phone/send',
+      { ...page, config: { rateLimit: { group: 'code-send' } } },
+      async (request, reply) => {
+        const outcome = await attempt(() =>
+          services.otp.send({ channel: 'sms', purpose: 'verify_phone' }, principalOf(request)),
+        );
+        if (!outcome.ok) return profilePage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
+        return seeOther(reply, '/account/phone');
+      },
+    );
 
     app.get('/account/phone', page, async (request, reply) => {
       const { phoneNumber } = principalOf(request).account.user;
@@ -313,8 +310,20 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
     });
 
     // The registration ceremony runs in the page's script (WebAuthn needs one): JSON in and out.
-    app.post('/account/passkeys/options', page, (request) =>
-      services.passkeys.registrationOptions(principalOf(request)),
+    app.post(
+      '/account/passkeys/options',
+      { ...page, config: { rateLimit: { group: 'passkey-options' } } },
+      async (request, reply) => {
+        const { password } = (request.body ?? {}) as { password?: unknown };
+        const outcome = await attempt(() =>
+          services.passkeys.registrationOptions(
+            principalOf(request),
+            typeof password === 'string' && password ? password : undefined,
+          ),
+        );
+        if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
+        return outcome.value;
+      },
     );
 
     app.post('/account/passkeys', page, async (request, reply) => {

@@ -366,6 +366,7 @@ ${
 <div class="add-passkey" data-passkey-add hidden>
   <h2>Add a passkey</h2>
   ${field({ name: 'passkeyName', label: 'Name (so you can tell your passkeys apart)', required: false, maxlength: 100, hint: 'For example: Work laptop.' })}
+  ${field({ name: 'addPassword', label: 'Your password', type: 'password', autocomplete: 'current-password', required: false, hint: 'Not needed within 5 minutes of signing in.' })}
   <button type="button" class="primary" data-passkey-start>Add a passkey</button>
   <p class="error" aria-live="assertive" data-passkey-error></p>
 </div>`;

@@ -76,6 +76,7 @@ document.addEventListener('DOMContentLoaded', () => {
     add.querySelector('[data-passkey-start]').addEventListener('click', () =>
       ceremony(add, {
         optionsUrl: '/account/passkeys/options',
+        optionsBody: { password: add.querySelector('input[name="addPassword"]')?.value || undefined },
         verifyUrl: '/account/passkeys',
         register: true,
         extra: { name: add.querySelector('input[name="passkeyName"]')?.value || undefined },

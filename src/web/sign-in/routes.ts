@@ -158,7 +158,12 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       async (request, reply) => {
         const body = (request.body ?? {}) as { challengeId?: unknown; response?: unknown; return_to?: unknown };
         const next = returnTo.check(body.return_to);
-        if (next === 'refused' || typeof body.challengeId !== 'string' || typeof body.response !== 'object') {
+        if (
+          next === 'refused' ||
+          typeof body.challengeId !== 'string' ||
+          typeof body.response !== 'object' ||
+          body.response === null
+        ) {
           return reply
             .code(400)
             .send({ message: 'The passkey answer could not be read. Reload the page and try again.' });
@@ -177,13 +182,17 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       },
     );
 
-    app.post('/login/2fa/passkey/options', page, async (request, reply) => {
-      const mfaToken = cookies.pendingChallenge(request);
-      const outcome = mfaToken ? await attempt(() => services.twoFactor.passkeyOptions(mfaToken)) : null;
-      if (!outcome?.ok)
-        return reply.code(401).send({ message: 'Signing in took too long. Start again with your password.' });
-      return outcome.value;
-    });
+    app.post(
+      '/login/2fa/passkey/options',
+      { ...page, config: { rateLimit: { group: 'passkey-options' } } },
+      async (request, reply) => {
+        const mfaToken = cookies.pendingChallenge(request);
+        const outcome = mfaToken ? await attempt(() => services.twoFactor.passkeyOptions(mfaToken)) : null;
+        if (!outcome?.ok)
+          return reply.code(401).send({ message: 'Signing in took too long. Start again with your password.' });
+        return outcome.value;
+      },
+    );
 
     app.post(
       '/login/2fa/passkey',

@@ -51,7 +51,9 @@ const methodLabels: Record<string, string> = {
 
 export function twoFactorView(state: FormState & { methods: string[] }) {
   const errors = state.errors ?? {};
-  const codeMethods = state.methods.filter((method) => method in methodLabels);
+  // With an authenticator app, its code is asked for; SMS only when it is the account's one code method
+  // (the code was sent when the password was accepted).
+  const codeMethods = state.methods.includes('totp') ? ['totp'] : state.methods.filter((method) => method === 'sms');
   return html`<h1>Two-step verification</h1>
 <p>Your account asks for a second step. Enter ${codeMethods.map((method) => methodLabels[method]).join(', or ')}.</p>
 ${errorSummary(errors, state.problem)}
@@ -60,13 +62,7 @@ ${form({
   csrf: state.csrf,
   returnTo: state.returnTo,
   submit: 'Verify',
-  body: html`${
-    codeMethods.length > 1
-      ? html`<fieldset class="choice"><legend>Code from</legend>
-    <label><input type="radio" name="method" value="totp" checked> Authenticator app</label>
-    <label><input type="radio" name="method" value="sms"> Text message</label></fieldset>`
-      : html`<input type="hidden" name="method" value="${codeMethods[0] ?? ''}">`
-  }
+  body: html`<input type="hidden" name="method" value="${codeMethods[0] ?? ''}">
   ${field({ name: 'code', label: 'Code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, errors, autofocus: true })}`,
 })}
 ${state.methods.includes('passkey') ? passkeyButton('data-passkey-second-factor', 'Use a passkey', state.returnTo) : null}
