@@ -88,6 +88,51 @@ describe.skipIf(!chromiumPath)('the admin console', () => {
     await signInByForm(await hosted.newPage(), superAdmin.email);
   });
 
+  it('lets an ADMIN blacklist a device (its session ends), find it in the audit log and export the log as CSV', async () => {
+    const admin = await hosted.verifiedUser('blacklister');
+    const root = await hosted.newPage();
+    await signInByForm(root, superAdmin.email);
+    await openUser(root, admin.email);
+    await root.getByLabel('Role', { exact: true }).selectOption('ADMIN');
+    await root.getByRole('button', { name: 'Assign role' }).click();
+    await root.waitForURL('**?done=role-assigned');
+
+    const phoneOwner = await hosted.verifiedUser('phone-owner');
+    const signedIn = await post(hosted.test.app, '/auth/login', {
+      email: phoneOwner.email,
+      password: strongPassword,
+      deviceInfo: { deviceId: 'lost-phone-1', deviceName: 'Lost phone' },
+    });
+    const phoneToken = signedIn.json().accessToken;
+    expect(await accessStatus(hosted.test, phoneToken)).toBe(200);
+
+    const page = await hosted.newPage();
+    await signInByForm(page, admin.email);
+    await page.goto('/console/devices');
+    await page.getByLabel('Device id').fill('lost-phone-1');
+    await page.getByLabel('Reason (optional)').fill('reported stolen');
+    await confirmAndPress(page, 'Add to the blacklist', /block this device/);
+    await page.waitForURL('**/console/devices?done=added**');
+    expect(await page.getByRole('status').textContent()).toContain('1 session was ended');
+    expect(await accessStatus(hosted.test, phoneToken)).toBe(401);
+    await screenshot(page, 'console-devices');
+
+    await page.goto('/console/audit');
+    await page.getByLabel('Action').fill('device.blacklisted');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    expect(await page.locator('table').textContent()).toContain('device.blacklisted');
+    await screenshot(page, 'console-audit');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = await (await download.createReadStream()).toArray();
+    const rows = Buffer.concat(csv).toString('utf8').trim().split(/\r?\n/);
+    expect(rows[0]).toBe('id,createdAt,action,actorUserId,targetUserId,ipAddress,userAgent,details');
+    expect(rows.slice(1).every((row) => row.includes('"device.blacklisted"'))).toBe(true);
+    expect(rows.some((row) => row.includes('lost-phone-1') && row.includes('reported stolen'))).toBe(true);
+  });
+
   it('refuses the console to a USER', async () => {
     const user = await hosted.verifiedUser('plain');
     const page = await hosted.newPage();

@@ -75,8 +75,8 @@ ${
     <td>${person(event.actorUserId)}</td>
     <td>${person(event.targetUserId)}</td>
     <td>${event.ipAddress ?? ''}</td>
-    <td>${event.userAgent ?? ''}</td>
-    <td><code>${Object.keys(event.details).length > 0 ? JSON.stringify(event.details) : ''}</code></td>
+    <td class="wrap">${event.userAgent ?? ''}</td>
+    <td class="wrap"><code>${Object.keys(event.details).length > 0 ? JSON.stringify(event.details) : ''}</code></td>
   </tr>`,
   )}</tbody>
 </table>
