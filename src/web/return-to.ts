@@ -1,3 +1,12 @@
+/** Spaces, control characters (browsers drop tabs and newlines) and backslashes (read as "/"). */
+function hasBrowserIgnoredCharacters(address: string): boolean {
+  for (const character of address) {
+    const code = character.charCodeAt(0);
+    if (code <= 0x20 || code === 0x7f || character === '\\') return true;
+  }
+  return false;
+}
+
 /**
  * Where a page may send the browser after it is done: a path on Gatehouse
  * itself, or an address on one of the allowed origins (ALLOWED_RETURN_ORIGINS,
@@ -22,8 +31,9 @@ export function createReturnTo({
       if (returnTo === undefined || returnTo === '') return null;
       // Browsers drop tabs and newlines from addresses ("/\t/evil" becomes "//evil"), and read "\" as "/":
       // such an address is refused whole rather than cleaned.
-      if (typeof returnTo !== 'string' || returnTo.length > 2048 || /[\x00-\x20\x7f\\]/.test(returnTo))
+      if (typeof returnTo !== 'string' || returnTo.length > 2048 || hasBrowserIgnoredCharacters(returnTo)) {
         return 'refused';
+      }
       let url: URL;
       try {
         // Resolved the way a browser would resolve it on our pages.
