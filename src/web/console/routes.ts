@@ -107,7 +107,16 @@ export function consolePages(kit: PageKit): FastifyPluginAsync {
         request,
         reply,
         'Users',
-        usersView({ csrf: csrf.tokenFor(request), users, total, offset, pageSize, filters, permissions }),
+        usersView({
+          csrf: csrf.tokenFor(request),
+          ...(text('done') === 'deleted' ? { news: 'The account was deleted.' } : {}),
+          users,
+          total,
+          offset,
+          pageSize,
+          filters,
+          permissions,
+        }),
       );
     });
 
