@@ -1,5 +1,6 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, openBrowser } from './form-browser.js';
 import {
   accessStatus,
   buildTestApp,
@@ -11,48 +12,6 @@ import {
 } from './helpers.js';
 
 // The console's device blacklist and audit log as a browser without JavaScript meets them.
-
-type Form = Record<string, string>;
-type Headers = Record<string, string>;
-
-/** A browser without JavaScript: keeps the cookies it is given, posts urlencoded forms with the page's hidden fields. */
-function openBrowser(app: FastifyInstance) {
-  const jar = new Map<string, string>();
-  async function send(method: 'GET' | 'POST', url: string, form?: Form, headers: Headers = {}) {
-    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await app.inject({
-      method,
-      url,
-      headers: {
-        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0.0.0 Safari/537.36',
-        ...(cookie ? { cookie } : {}),
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...headers,
-      },
-      ...(form ? { payload: new URLSearchParams(form).toString() } : {}),
-    });
-    for (const line of [response.headers['set-cookie'] ?? []].flat()) {
-      const [pair = ''] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (value === '' || /max-age=0/i.test(line)) jar.delete(name);
-      else jar.set(name, value);
-    }
-    return response;
-  }
-  return {
-    get: (url: string) => send('GET', url),
-    /** Opens `page` and posts its form to `action`, the CSRF token riding along. */
-    async submit(page: string, action: string, fields: Form, headers?: Headers) {
-      const opened = await send('GET', page);
-      expect(opened.statusCode).toBe(200);
-      const start = opened.body.indexOf(`<form method="post" action="${action}"`);
-      if (start < 0) throw new Error(`no form posting to ${action} on ${page}`);
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(opened.body.slice(start))?.[1] ?? '';
-      return send('POST', action, { _csrf: csrf, ...fields }, headers);
-    },
-  };
-}
-type Browser = ReturnType<typeof openBrowser>;
 
 async function signedInBrowser(email: string): Promise<Browser> {
   const browser = openBrowser(test.app);
