@@ -328,6 +328,40 @@ describe('refusals are sentences on the page', () => {
   });
 });
 
+describe('the second step by text message', () => {
+  /** The newest 6-digit code texted to `phoneNumber`. */
+  async function textedCode(phoneNumber: string): Promise<string> {
+    await test.platform.outbox.drain();
+    const sms = test.mailbox.messages
+      .filter((message) => message.channel === 'sms' && message.to === phoneNumber)
+      .at(-1);
+    return codeFrom(sms?.text);
+  }
+
+  it('sends a new code on request, after the cooldown, and accepts it', async () => {
+    const user = await createVerifiedUser(test);
+    const phoneNumber = `+1415555${String(Date.now()).slice(-4)}`;
+    const bearer = { authorization: `Bearer ${user.accessToken}` };
+    await test.app.inject({ method: 'PUT', url: '/users/me', headers: bearer, payload: { phoneNumber } });
+    await post(test.app, '/auth/otp/send', { channel: 'sms', purpose: 'verify_phone' }, user.accessToken);
+    const verifyPhone = { channel: 'sms', purpose: 'verify_phone', code: await textedCode(phoneNumber) };
+    expect((await post(test.app, '/auth/otp/verify', verifyPhone, user.accessToken)).statusCode).toBe(200);
+    await post(test.app, '/auth/2fa/enable', { method: 'sms', password: strongPassword }, user.accessToken);
+    const confirm = { method: 'sms', code: await textedCode(phoneNumber) };
+    expect((await post(test.app, '/auth/2fa/verify', confirm, user.accessToken)).statusCode).toBe(200);
+
+    // Signing in right after the code that turned it on: the cooldown holds the SMS back, not the sign-in.
+    const browser = openBrowser(test.app);
+    expectSeeOther(await signInByForm(browser, user.email), '/login/2fa');
+    expectPage(await browser.submit('/login/2fa', '/login/2fa/sms', {}), 429, 'Too many attempts');
+    test.clock.advanceSeconds(31);
+    expectPage(await browser.submit('/login/2fa', '/login/2fa/sms', {}), 200, 'A new code is on its way');
+    const code = await textedCode(phoneNumber);
+    expect(code).not.toBe(confirm.code);
+    expectSeeOther(await browser.submit('/login/2fa', '/login/2fa', { code }), '/account');
+  });
+});
+
 describe('the passkey answers of the pages', () => {
   it('refuse a missing or null answer with 400 and a sentence, not a 500', async () => {
     const browser = openBrowser(test.app);

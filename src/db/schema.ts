@@ -372,13 +372,18 @@ export const passkeys = pgTable(
  * registers or signs in, or open (a discoverable sign-in names no user), or
  * to the second-factor challenge it completes.
  */
-export const webauthnChallenges = pgTable('webauthn_challenges', {
-  id: uuid().primaryKey(),
-  challenge: text().notNull(),
-  purpose: text().notNull(),
-  userId: integer().references(() => users.id, { onDelete: 'cascade' }),
-  mfaChallengeId: uuid().references(() => mfaChallenges.id, { onDelete: 'cascade' }),
-  createdAt: instant().notNull(),
-  expiresAt: instant().notNull(),
-  consumedAt: instant(),
-});
+export const webauthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    id: uuid().primaryKey(),
+    challenge: text().notNull(),
+    purpose: text().notNull(),
+    userId: integer().references(() => users.id, { onDelete: 'cascade' }),
+    mfaChallengeId: uuid().references(() => mfaChallenges.id, { onDelete: 'cascade' }),
+    createdAt: instant().notNull(),
+    expiresAt: instant().notNull(),
+    consumedAt: instant(),
+  },
+  // A registration answer is matched by its challenge; expired rows are swept by their expiry.
+  (table) => [index().on(table.challenge), index().on(table.expiresAt)],
+);

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { passkeys, webauthnChallenges } from '../../db/schema.js';
 
@@ -62,6 +62,11 @@ export function createPasskeyRepository(db: Database) {
 
     async insertChallenge(challenge: NewChallenge): Promise<void> {
       await db.insert(webauthnChallenges).values(challenge);
+    },
+
+    /** Challenges are worth nothing once expired; they are swept as new ones are made. */
+    async deleteChallengesExpiredBefore(instant: Date): Promise<void> {
+      await db.delete(webauthnChallenges).where(lt(webauthnChallenges.expiresAt, instant));
     },
 
     /**

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +13,7 @@ import {
   type TestApp,
 } from '../../../test/helpers.js';
 import { createSoftwareAuthenticator } from '../../../test/software-authenticator.js';
-import { auditEvents, loginEvents } from '../../db/schema.js';
+import { auditEvents, loginEvents, webauthnChallenges } from '../../db/schema.js';
 
 // The test app's PUBLIC_URL is http://localhost:3000: the relying party is "localhost".
 const origin = 'http://localhost:3000';
@@ -192,6 +192,10 @@ describe('signing in with a passkey', () => {
       400,
       'PASSKEY_CHALLENGE_INVALID',
     );
+    // Asking for new options sweeps the expired ones away.
+    await loginOptions();
+    const now = test.clock.now();
+    expect(await test.db.select().from(webauthnChallenges).where(lt(webauthnChallenges.expiresAt, now))).toEqual([]);
   });
 
   it('only accepts one of the named account’s passkeys when options were asked for an email', async () => {

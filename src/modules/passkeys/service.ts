@@ -107,6 +107,7 @@ export function createPasskeyService({
   ) {
     const id = randomUUID();
     const now = clock.now();
+    await passkeys.deleteChallengesExpiredBefore(now);
     await passkeys.insertChallenge({
       id,
       challenge,

@@ -95,12 +95,22 @@ export function createTwoFactorService({
     return methods;
   }
 
-  async function sendSmsCode(user: UserRow): Promise<string> {
+  function smsSend(user: UserRow) {
     if (!user.phoneNumber || !user.phoneVerifiedAt) throw new AppError('PHONE_NOT_VERIFIED');
-    await codes.reserveSend({ channel: 'sms', purpose: 'two_factor', destination: user.phoneNumber });
-    const code = await codes.issueCode({ userId: user.id, purpose: 'two_factor', channel: 'sms' }, user.phoneNumber);
-    await outbox.enqueue(secondFactorSms(user.phoneNumber, code));
+    return { channel: 'sms' as const, purpose: 'two_factor' as const, destination: user.phoneNumber };
+  }
+
+  async function textCode(user: UserRow, phoneNumber: string): Promise<string> {
+    const code = await codes.issueCode({ userId: user.id, purpose: 'two_factor', channel: 'sms' }, phoneNumber);
+    await outbox.enqueue(secondFactorSms(phoneNumber, code));
     return code;
+  }
+
+  /** Texts a second-factor code, or refuses with 429 inside the cooldown. */
+  async function sendSmsCode(user: UserRow): Promise<string> {
+    const send = smsSend(user);
+    await codes.reserveSend(send);
+    return textCode(user, send.destination);
   }
 
   /**
@@ -194,8 +204,23 @@ export function createTwoFactorService({
         createdAt: now,
         expiresAt: addSeconds(now, challengeTtlSeconds),
       });
-      if (user.smsMfaEnabledAt && !user.totpEnabledAt) await sendSmsCode(user);
+      // A cooldown must not stop the sign-in: the code is texted when allowed, else asked for on the next page.
+      if (user.smsMfaEnabledAt && !user.totpEnabledAt) {
+        const send = smsSend(user);
+        if ((await codes.tryReserveSend(send)) === null) await textCode(user, send.destination);
+      }
       return { mfaRequired: true as const, mfaToken, methods: await methodsOf(user), expiresIn: challengeTtlSeconds };
+    },
+
+    /** A new SMS code for a pending sign-in challenge (the first went out with the challenge, or not at all). */
+    async resendChallengeSms(mfaToken: string) {
+      const challenge = await repo.findChallengeByHash(sha256Hex(mfaToken));
+      if (!challenge || challenge.consumedAt || challenge.expiresAt <= clock.now())
+        throw new AppError('MFA_TOKEN_INVALID');
+      const user = await loadUser(challenge.userId);
+      if (!user.smsMfaEnabledAt) throw new AppError('TWO_FACTOR_NOT_ENABLED');
+      await sendSmsCode(user);
+      return { message: 'A new code was sent by SMS' };
     },
 
     /** Request options to answer a pending sign-in challenge with one of the account's passkeys. */

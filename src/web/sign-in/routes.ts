@@ -104,10 +104,20 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       });
     });
 
-    async function twoFactorPage(request: FastifyRequest, reply: FastifyReply, problem?: string, status = 200) {
+    async function twoFactorPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      problem?: string,
+      status = 200,
+      extra: { bySms?: boolean; news?: string } = {},
+    ) {
       const mfaToken = cookies.pendingChallenge(request);
       const methods = mfaToken ? await services.twoFactor.challengeMethods(mfaToken) : null;
-      const next = returnTo.check((request.query as Record<string, unknown>).return_to);
+      // Carried by the page's address, or by the form that was just posted.
+      const given =
+        (request.query as Record<string, unknown>).return_to ??
+        (request.body as Record<string, unknown> | undefined)?.return_to;
+      const next = returnTo.check(given);
       if (!methods) {
         cookies.clearPendingChallenge(reply);
         const state = {
@@ -121,9 +131,22 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
         methods,
         problem,
         returnTo: next === 'refused' ? undefined : (next ?? undefined),
+        ...extra,
       };
       return renderPage(kit, request, reply, { title: 'Two-step verification', body: twoFactorView(state), status });
     }
+
+    app.post('/login/2fa/sms', { ...page, config: { rateLimit: { group: 'code-send' } } }, async (request, reply) => {
+      const mfaToken = cookies.pendingChallenge(request);
+      if (!mfaToken) return twoFactorPage(request, reply);
+      const outcome = await attempt(() => services.twoFactor.resendChallengeSms(mfaToken));
+      if (!outcome.ok)
+        return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode, { bySms: true });
+      return twoFactorPage(request, reply, undefined, 200, {
+        bySms: true,
+        news: 'A new code is on its way to your phone.',
+      });
+    });
 
     app.get('/login/2fa', page, (request, reply) => twoFactorPage(request, reply));
 
@@ -139,7 +162,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
         services.twoFactor.completeChallenge(mfaToken, factor, browserDevice(request), clientOf(request)),
       );
       if (outcome.ok) return finish(reply, outcome.value, next);
-      return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode);
+      return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode, { bySms: method === 'sms' });
     });
 
     // The passkey ceremonies run in the page's script (WebAuthn needs one) and answer JSON: where to go next.

@@ -49,12 +49,14 @@ const methodLabels: Record<string, string> = {
   sms: 'the 6-digit code we sent to your phone',
 };
 
-export function twoFactorView(state: FormState & { methods: string[] }) {
+export function twoFactorView(state: FormState & { methods: string[]; bySms?: boolean; news?: string | undefined }) {
   const errors = state.errors ?? {};
-  // With an authenticator app, its code is asked for; SMS only when it is the account's one code method
-  // (the code was sent when the password was accepted).
-  const codeMethods = state.methods.includes('totp') ? ['totp'] : state.methods.filter((method) => method === 'sms');
+  // The authenticator app's code when there is one, unless the person asked for a text message instead;
+  // an SMS-only account got its code when the password was accepted.
+  const codeMethods =
+    state.methods.includes('totp') && !state.bySms ? ['totp'] : state.methods.filter((method) => method === 'sms');
   return html`<h1>Two-step verification</h1>
+${state.news ? notice(state.news) : null}
 <p>Your account asks for a second step. Enter ${codeMethods.map((method) => methodLabels[method]).join(', or ')}.</p>
 ${errorSummary(errors, state.problem)}
 ${form({
@@ -65,6 +67,19 @@ ${form({
   body: html`<input type="hidden" name="method" value="${codeMethods[0] ?? ''}">
   ${field({ name: 'code', label: 'Code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, errors, autofocus: true })}`,
 })}
+${
+  state.methods.includes('sms')
+    ? form({
+        action: '/login/2fa/sms',
+        csrf: state.csrf,
+        returnTo: state.returnTo,
+        submit: codeMethods.includes('sms') ? 'Text me a new code' : 'Text me a code instead',
+        secondary: true,
+        className: 'inline',
+        body: null,
+      })
+    : null
+}
 ${state.methods.includes('passkey') ? passkeyButton('data-passkey-second-factor', 'Use a passkey', state.returnTo) : null}
 ${
   state.methods.includes('recovery_code')

@@ -1,0 +1,2 @@
+CREATE INDEX "webauthn_challenges_challenge_index" ON "webauthn_challenges" USING btree ("challenge");--> statement-breakpoint
+CREATE INDEX "webauthn_challenges_expires_at_index" ON "webauthn_challenges" USING btree ("expires_at");
