@@ -11,7 +11,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { registerRequestContext } from './http/request-context.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
-import { lazyRequestLogger } from './platform/logger.js';
+import { createAccessLogger, lazyRequestLogger } from './platform/logger.js';
 import type { Services } from './services.js';
 import { registerPages } from './web/index.js';
 
@@ -65,7 +65,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   registerValidation(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
-  registerRequestObservability(app, platform.metrics);
+  registerRequestObservability(app, platform.metrics, createAccessLogger(logger));
   registerRateLimits(app, platform.rateLimits, platform.secrets);
   registerRequestContext(app);
   if (config.metrics.token && !config.metrics.port) registerMetricsRoute(app, platform.metrics, config.metrics.token);

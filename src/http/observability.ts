@@ -10,7 +10,7 @@ import { constantTimeEqual } from '../platform/secrets.js';
  * counters and durations, labelled by route pattern so ids do not explode the
  * label space.
  */
-export function registerRequestObservability(app: FastifyInstance, metrics: Metrics): void {
+export function registerRequestObservability(app: FastifyInstance, metrics: Metrics, accessLog: Logger): void {
   // prom-client hashes a label object on every call; the children per label set are few
   // (routes × methods × statuses), so each is looked up once and then kept.
   const counters = new Map<string, { inc(): void }>();
@@ -34,9 +34,10 @@ export function registerRequestObservability(app: FastifyInstance, metrics: Metr
     counter.inc();
     timer.observe(reply.elapsedTime / 1000);
     // The line's object is only built when it will be written (benchmarks run at LOG_LEVEL=warn).
-    if ((request.log as Logger).isLevelEnabled('info')) {
-      request.log.info(
+    if (accessLog.isLevelEnabled('info')) {
+      accessLog.info(
         {
+          reqId: request.id,
           method,
           route,
           url: request.url.split('?')[0],
