@@ -1,34 +1,25 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthenticatedPrincipal } from '../../core/account.js';
 import { clientOf } from '../../http/authenticate.js';
 import { presentSession } from '../../modules/sessions/presenter.js';
 import { passwordMaxLength, passwordMinLength } from '../../platform/password.js';
 import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
-import { actorOf, formFields, type PageKit, type PageNotes, renderPage, seeOther } from '../kit.js';
+import { actorOf, formFields, type PageKit, type PageNotes, seeOther } from '../kit.js';
+import { accountShow, page, principalOf } from './common.js';
+import { accountPasskeyPages } from './passkeys.js';
+import { accountTwoFactorPages } from './two-factor.js';
 import {
   deletedView,
   deleteView,
   historyView,
-  passkeysView,
   passwordView,
   phoneCodeView,
   profileView,
-  recoveryCodesView,
   sessionsView,
-  totpSetupView,
-  twoFactorView,
 } from './views.js';
 
-const page = { schema: { hide: true } };
 const historyPageSize = 25;
 const phonePattern = /^\+[1-9][0-9]{6,14}$/;
-
-/** The signed-in caller of an account page (the plugin's hook has sent everyone else to /login). */
-function principalOf(request: FastifyRequest): AuthenticatedPrincipal {
-  if (!request.principal) throw new Error('account page reached without a browser session');
-  return request.principal;
-}
 
 /**
  * The self-service account pages: profile and phone, password, two-step
@@ -38,14 +29,7 @@ function principalOf(request: FastifyRequest): AuthenticatedPrincipal {
 export function accountPages(kit: PageKit): FastifyPluginAsync {
   const { services, csrf, cookies } = kit;
 
-  const show = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    title: string,
-    body: ReturnType<typeof profileView>,
-    status = 200,
-    wide = false,
-  ) => renderPage(kit, request, reply, { title, body, status, wide });
+  const show = accountShow(kit);
 
   async function profilePage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
     const { user } = principalOf(request).account;
@@ -62,18 +46,6 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       reply,
       'Your account',
       profileView({ csrf: csrf.tokenFor(request), profile, hasPasskeys, ...extra }),
-      status,
-    );
-  }
-
-  async function twoFactorPage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
-    const { user } = principalOf(request).account;
-    const methods = [...(user.totpEnabledAt ? ['totp'] : []), ...(user.smsMfaEnabledAt ? ['sms'] : [])];
-    return show(
-      request,
-      reply,
-      'Two-step verification',
-      twoFactorView({ csrf: csrf.tokenFor(request), methods, ...extra }),
       status,
     );
   }
@@ -203,161 +175,8 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       return show(request, reply, 'Change your password', passwordView({ csrf: csrf.tokenFor(request), errors }), 400);
     });
 
-    app.get('/account/two-factor', page, (request, reply) =>
-      twoFactorPage(
-        request,
-        reply,
-        (request.query as Record<string, unknown>).off === '1' ? { news: 'Two-step verification is off.' } : {},
-      ),
-    );
-
-    app.post('/account/two-factor/totp', page, async (request, reply) => {
-      const { password } = formFields(request.body, ['password']);
-      const outcome = await attempt(() => services.twoFactor.beginEnrollment(principalOf(request), 'totp', password));
-      if (!outcome.ok)
-        return twoFactorPage(request, reply, { errors: { password: outcome.sentence } }, outcome.error.statusCode);
-      if (outcome.value.method !== 'totp') throw new Error('TOTP enrollment answered for another method');
-      const { secret, qrCode } = outcome.value;
-      return show(
-        request,
-        reply,
-        'Set up your authenticator app',
-        totpSetupView({ csrf: csrf.tokenFor(request), secret, qrCode }),
-      );
-    });
-
-    app.post('/account/two-factor/totp/confirm', page, async (request, reply) => {
-      const { code } = formFields(request.body, ['code']);
-      const outcome = await attempt(() =>
-        services.twoFactor.confirmEnrollment(principalOf(request), { method: 'totp', code: code.trim() }),
-      );
-      if (outcome.ok) {
-        return show(
-          request,
-          reply,
-          'Your recovery codes',
-          recoveryCodesView({
-            csrf: csrf.tokenFor(request),
-            codes: outcome.value.recoveryCodes,
-            news: 'Two-step verification is on.',
-          }),
-        );
-      }
-      if (outcome.error.code === 'TWO_FACTOR_NOT_PENDING')
-        return twoFactorPage(request, reply, { problem: outcome.sentence }, 400);
-      // The pending secret stays as it was: show the same QR code again with the error.
-      const again = await attempt(() => services.twoFactor.pendingTotp(principalOf(request)));
-      if (!again.ok || !again.value) return twoFactorPage(request, reply, { problem: outcome.sentence }, 400);
-      return show(
-        request,
-        reply,
-        'Set up your authenticator app',
-        totpSetupView({ csrf: csrf.tokenFor(request), ...again.value, errors: { code: outcome.sentence } }),
-        400,
-      );
-    });
-
-    app.post('/account/two-factor/recovery-codes', page, async (request, reply) => {
-      const { password } = formFields(request.body, ['password']);
-      const outcome = await attempt(() => services.twoFactor.regenerateRecoveryCodes(principalOf(request), password));
-      if (!outcome.ok)
-        return twoFactorPage(request, reply, { errors: { password: outcome.sentence } }, outcome.error.statusCode);
-      return show(
-        request,
-        reply,
-        'Your recovery codes',
-        recoveryCodesView({
-          csrf: csrf.tokenFor(request),
-          codes: outcome.value.recoveryCodes,
-          news: 'New recovery codes are ready; the old ones no longer work.',
-        }),
-      );
-    });
-
-    app.post('/account/two-factor/disable', page, async (request, reply) => {
-      const form = formFields(request.body, ['password', 'code']);
-      const code = form.code.trim();
-      const factor = /^[0-9]{6}$/.test(code) ? { code } : { recoveryCode: code };
-      const outcome = await attempt(() => services.twoFactor.disable(principalOf(request), form.password, factor));
-      if (!outcome.ok) {
-        const field = outcome.error.code === 'INVALID_PASSWORD' ? 'password' : 'code';
-        return twoFactorPage(request, reply, { errors: { [field]: outcome.sentence } }, outcome.error.statusCode);
-      }
-      return seeOther(reply, '/account/two-factor?off=1');
-    });
-
-    async function passkeysPage(request: FastifyRequest, reply: FastifyReply, extra: PageNotes = {}, status = 200) {
-      const { passkeys } = await services.passkeys.list(principalOf(request).userId);
-      return show(
-        request,
-        reply,
-        'Passkeys',
-        passkeysView({ csrf: csrf.tokenFor(request), passkeys, ...extra }),
-        status,
-      );
-    }
-
-    const passkeyNews: Record<string, string> = {
-      added: 'Your passkey was added. Next time, sign in with it.',
-      renamed: 'The passkey was renamed.',
-      removed: 'The passkey was removed.',
-    };
-
-    app.get('/account/passkeys', page, (request, reply) => {
-      const done = (request.query as Record<string, unknown>).done;
-      const news = typeof done === 'string' ? passkeyNews[done] : undefined;
-      return passkeysPage(request, reply, news ? { news } : {});
-    });
-
-    // The registration ceremony runs in the page's script (WebAuthn needs one): JSON in and out.
-    app.post(
-      '/account/passkeys/options',
-      { ...page, config: { rateLimit: { group: 'passkey-options' } } },
-      async (request, reply) => {
-        const { password } = (request.body ?? {}) as { password?: unknown };
-        const outcome = await attempt(() =>
-          services.passkeys.registrationOptions(
-            principalOf(request),
-            typeof password === 'string' && password ? password : undefined,
-          ),
-        );
-        if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
-        return outcome.value;
-      },
-    );
-
-    app.post('/account/passkeys', page, async (request, reply) => {
-      const body = (request.body ?? {}) as { response?: unknown; name?: unknown };
-      if (typeof body.response !== 'object' || body.response === null) {
-        return reply
-          .code(400)
-          .send({ message: 'The passkey answer could not be read. Reload the page and try again.' });
-      }
-      const name = typeof body.name === 'string' && body.name.trim() ? body.name.trim().slice(0, 100) : undefined;
-      const outcome = await attempt(() =>
-        services.passkeys.verifyRegistration(principalOf(request), body.response as never, name),
-      );
-      if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
-      return { redirect: '/account/passkeys?done=added' };
-    });
-
-    app.post('/account/passkeys/:id/rename', page, async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const { name } = formFields(request.body, ['name']);
-      if (!name.trim() || name.length > 100)
-        return passkeysPage(request, reply, { problem: 'Give the passkey a name of 1 to 100 characters.' }, 400);
-      const outcome = await attempt(() => services.passkeys.rename(principalOf(request), id, name));
-      if (!outcome.ok) return passkeysPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
-      return seeOther(reply, '/account/passkeys?done=renamed');
-    });
-
-    app.post('/account/passkeys/:id/remove', page, async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const { password } = formFields(request.body, ['password']);
-      const outcome = await attempt(() => services.passkeys.remove(principalOf(request), id, password || undefined));
-      if (!outcome.ok) return passkeysPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
-      return seeOther(reply, '/account/passkeys?done=removed');
-    });
+    await app.register(accountTwoFactorPages(kit));
+    await app.register(accountPasskeyPages(kit));
 
     app.get('/account/sessions', page, (request, reply) => sessionsPage(request, reply));
 

@@ -10,7 +10,7 @@ export interface Profile {
   phoneVerified: boolean;
 }
 
-interface State {
+export interface State {
   csrf: string;
   errors?: FieldErrors;
   problem?: string | undefined;
@@ -33,7 +33,7 @@ const nav = (current: string) => {
   )}</ul></nav>`;
 };
 
-const header = (state: State, current: string, title: string) =>
+export const header = (state: State, current: string, title: string) =>
   html`<h1>${title}</h1>${nav(current)}${state.news ? notice(state.news) : null}${errorSummary(state.errors ?? {}, state.problem)}`;
 
 export function profileView(state: State & { profile: Profile; hasPasskeys: boolean }) {
@@ -97,83 +97,6 @@ ${form({
 })}`;
 }
 
-export function twoFactorView(state: State & { methods: string[] }) {
-  const errors = state.errors ?? {};
-  const on = state.methods.length > 0;
-  const passwordField = (id: string, autofocus = false) =>
-    field({
-      name: 'password',
-      id,
-      label: 'Your password',
-      type: 'password',
-      autocomplete: 'current-password',
-      maxlength: passwordMaxLength,
-      errors,
-      autofocus,
-    });
-  return html`${header(state, '/account/two-factor', 'Two-step verification')}
-<p class="status ${on ? 'ok' : 'warn'}">${on ? `On: ${state.methods.map((method) => (method === 'totp' ? 'authenticator app' : 'text message')).join(' and ')}.` : 'Off. Your account is protected by your password alone.'}</p>
-${
-  state.methods.includes('totp')
-    ? null
-    : html`<h2>Use an authenticator app</h2>
-<p>After your password you will also enter a code from an app such as 1Password, Google Authenticator or Aegis.</p>
-${form({ action: '/account/two-factor/totp', csrf: state.csrf, submit: 'Set up an authenticator app', body: passwordField('field-password', true) })}`
-}
-${
-  on
-    ? html`<h2>New recovery codes</h2>
-<p>Recovery codes sign you in once each if you lose your device. New codes replace the old ones.</p>
-${form({ action: '/account/two-factor/recovery-codes', csrf: state.csrf, submit: 'Make new recovery codes', secondary: true, body: passwordField('regenerate-password') })}
-<h2>Turn two-step verification off</h2>
-${form({
-  action: '/account/two-factor/disable',
-  csrf: state.csrf,
-  submit: 'Turn off',
-  secondary: true,
-  body: html`${passwordField('disable-password')}
-  ${field({ name: 'code', label: 'A current code (or a recovery code)', autocomplete: 'one-time-code', maxlength: 32, errors })}`,
-})}`
-    : null
-}`;
-}
-
-export function totpSetupView(state: State & { secret: string; qrCode: string }) {
-  return html`${header(state, '/account/two-factor', 'Set up your authenticator app')}
-<ol class="steps">
-  <li>Scan this code with your authenticator app.<br><img class="qr" src="${state.qrCode}" alt="QR code that adds this account to an authenticator app" width="200" height="200"></li>
-  <li>Or type this key into the app: <code class="secret" id="totp-secret">${state.secret}</code> <button type="button" class="link" data-copy="totp-secret" hidden>Copy</button></li>
-  <li>Enter the 6-digit code the app shows.</li>
-</ol>
-${form({
-  action: '/account/two-factor/totp/confirm',
-  csrf: state.csrf,
-  submit: 'Turn on',
-  body: field({
-    name: 'code',
-    label: 'Code from the app',
-    inputmode: 'numeric',
-    autocomplete: 'one-time-code',
-    pattern: '[0-9]{6}',
-    maxlength: 6,
-    errors: state.errors ?? {},
-    autofocus: true,
-  }),
-})}`;
-}
-
-export function recoveryCodesView(state: State & { codes: string[] }) {
-  const text = `${state.codes.join('\n')}\n`;
-  return html`${header(state, '/account/two-factor', 'Your recovery codes')}
-<p><strong>Save these codes now: they are shown only this once.</strong> Each one signs you in once if you lose your device.</p>
-<pre class="codes" id="recovery-codes">${text}</pre>
-<p class="actions">
-  <a class="button secondary" download="recovery-codes.txt" href="${`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}">Download</a>
-  <button type="button" class="secondary" data-copy="recovery-codes" hidden>Copy</button>
-  <a class="button primary" href="/account/two-factor">I have saved them</a>
-</p>`;
-}
-
 export interface SessionItem {
   id: string;
   deviceName: string | null;
@@ -189,7 +112,7 @@ export interface SessionItem {
 
 const place = (item: { city: string | null; country: string | null }) =>
   [item.city, item.country].filter(Boolean).join(', ') || 'Unknown place';
-const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 16)} UTC</time>`;
+export const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 16)} UTC</time>`;
 
 export function sessionsView(state: State & { sessions: SessionItem[] }) {
   return html`${header(state, '/account/sessions', 'Devices signed in')}
@@ -305,69 +228,4 @@ export function deletedView(): SafeHtml {
   return html`<h1>Your account was deleted</h1>
 ${notice('Your account and its sessions are gone. Thank you for having been with us.')}
 <p><a href="/register">Create a new account</a></p>`;
-}
-
-export interface PasskeyItem {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  backedUp: boolean;
-}
-
-export function passkeysView(state: State & { passkeys: PasskeyItem[] }) {
-  const errors = state.errors ?? {};
-  return html`${header(state, '/account/passkeys', 'Passkeys')}
-<p>A passkey signs you in with your device's screen lock or a security key: no password, and nothing a fake site can steal.</p>
-${
-  state.passkeys.length === 0
-    ? html`<p class="muted">You have no passkeys yet.</p>`
-    : html`<ul class="passkeys">${state.passkeys.map(
-        (passkey) => html`<li>
-  <p><strong>${passkey.name}</strong>${passkey.backedUp ? html` <span class="badge">Synced</span>` : null}<br>
-  <span class="muted">Added ${when(passkey.createdAt)}${passkey.lastUsedAt ? html`, last used ${when(passkey.lastUsedAt)}` : ', never used yet'}</span></p>
-  ${form({
-    action: `/account/passkeys/${passkey.id}/rename`,
-    csrf: state.csrf,
-    submit: 'Rename',
-    submitLabel: `Rename ${passkey.name}`,
-    secondary: true,
-    className: 'row',
-    body: field({
-      name: 'name',
-      id: `name-${passkey.id}`,
-      label: 'Name',
-      value: passkey.name,
-      maxlength: 100,
-      errors: {},
-    }),
-  })}
-  ${form({
-    action: `/account/passkeys/${passkey.id}/remove`,
-    csrf: state.csrf,
-    submit: 'Remove',
-    submitLabel: `Remove ${passkey.name}`,
-    secondary: true,
-    className: 'row',
-    body: field({
-      name: 'password',
-      id: `password-${passkey.id}`,
-      label: 'Your password',
-      type: 'password',
-      autocomplete: 'current-password',
-      required: false,
-      hint: 'Not needed within 5 minutes of signing in.',
-      errors,
-    }),
-  })}
-</li>`,
-      )}</ul>`
-}
-<div class="add-passkey" data-passkey-add hidden>
-  <h2>Add a passkey</h2>
-  ${field({ name: 'passkeyName', label: 'Name (so you can tell your passkeys apart)', required: false, maxlength: 100, hint: 'For example: Work laptop.' })}
-  ${field({ name: 'addPassword', label: 'Your password', type: 'password', autocomplete: 'current-password', required: false, hint: 'Not needed within 5 minutes of signing in.' })}
-  <button type="button" class="primary" data-passkey-start>Add a passkey</button>
-  <p class="error" aria-live="assertive" data-passkey-error></p>
-</div>`;
 }

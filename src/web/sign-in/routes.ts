@@ -6,6 +6,8 @@ import { browserDevice } from '../browser.js';
 import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
 import { formFields, notesOf, type PageKit, renderPage, seeOther } from '../kit.js';
+import { createSignInConclusion, type SignInOutcome } from './conclude.js';
+import { signInPasskeyPages } from './passkeys.js';
 import {
   forgotPasswordView,
   loginView,
@@ -21,8 +23,6 @@ import {
 const page = { schema: { hide: true } };
 // The same budgets as the API's operations: a form is one more way to call them, not a way around them.
 const limited = (group: string) => ({ ...page, config: { rateLimit: { group, identifiedBy: ['email' as const] } } });
-
-type SignInOutcome = { mfaRequired: true; mfaToken: string } | { sessionId: string };
 
 function checkEmail(email: string, errors: FieldErrors): void {
   if (!isEmailAddress(email.trim())) errors.email = 'Enter your email address, like name@example.com.';
@@ -44,19 +44,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
     return undefined;
   }
 
-  /**
-   * The last step of every way in on the pages: a pending second step, or a
-   * browser session. Sets the cookies and returns where the browser goes next.
-   */
-  async function concludeSignIn(reply: FastifyReply, outcome: SignInOutcome, next: string | null): Promise<string> {
-    if ('mfaRequired' in outcome) {
-      cookies.setPendingChallenge(reply, outcome.mfaToken);
-      return `/login/2fa${next ? `?return_to=${encodeURIComponent(next)}` : ''}`;
-    }
-    cookies.setSession(reply, await services.sessions.openBrowserSession(outcome.sessionId));
-    cookies.clearPendingChallenge(reply);
-    return next ?? '/account';
-  }
+  const concludeSignIn = createSignInConclusion(kit);
 
   const finish = async (reply: FastifyReply, outcome: SignInOutcome, next: string | null) =>
     seeOther(reply, await concludeSignIn(reply, outcome, next));
@@ -165,82 +153,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       return twoFactorPage(request, reply, outcome.sentence, outcome.error.statusCode, { bySms: method === 'sms' });
     });
 
-    // The passkey ceremonies run in the page's script (WebAuthn needs one) and answer JSON: where to go next.
-    const passkeyAnswer = async (
-      reply: FastifyReply,
-      outcome: Awaited<ReturnType<typeof attempt<SignInOutcome>>>,
-      next: string | null,
-    ) => {
-      if (!outcome.ok) return reply.code(outcome.error.statusCode).send({ message: outcome.sentence });
-      return { redirect: await concludeSignIn(reply, outcome.value, next) };
-    };
-
-    app.post(
-      '/login/passkey',
-      { ...page, config: { rateLimit: { group: 'passkey-login' } } },
-      async (request, reply) => {
-        const body = (request.body ?? {}) as { challengeId?: unknown; response?: unknown; return_to?: unknown };
-        const next = returnTo.check(body.return_to);
-        if (
-          next === 'refused' ||
-          typeof body.challengeId !== 'string' ||
-          typeof body.response !== 'object' ||
-          body.response === null
-        ) {
-          return reply
-            .code(400)
-            .send({ message: 'The passkey answer could not be read. Reload the page and try again.' });
-        }
-        const outcome = await attempt(() =>
-          services.passkeys.signIn(
-            {
-              challengeId: body.challengeId as string,
-              response: body.response as never,
-              deviceInfo: browserDevice(request),
-            },
-            clientOf(request),
-          ),
-        );
-        return passkeyAnswer(reply, outcome, next);
-      },
-    );
-
-    app.post(
-      '/login/2fa/passkey/options',
-      { ...page, config: { rateLimit: { group: 'passkey-options' } } },
-      async (request, reply) => {
-        const mfaToken = cookies.pendingChallenge(request);
-        const outcome = mfaToken ? await attempt(() => services.twoFactor.passkeyOptions(mfaToken)) : null;
-        if (!outcome?.ok)
-          return reply.code(401).send({ message: 'Signing in took too long. Start again with your password.' });
-        return outcome.value;
-      },
-    );
-
-    app.post(
-      '/login/2fa/passkey',
-      { ...page, config: { rateLimit: { group: '2fa-verify' } } },
-      async (request, reply) => {
-        const body = (request.body ?? {}) as { challengeId?: unknown; response?: unknown; return_to?: unknown };
-        const mfaToken = cookies.pendingChallenge(request);
-        const next = returnTo.check(body.return_to);
-        if (
-          !mfaToken ||
-          next === 'refused' ||
-          typeof body.challengeId !== 'string' ||
-          typeof body.response !== 'object'
-        ) {
-          return reply
-            .code(400)
-            .send({ message: 'The passkey answer could not be read. Start again with your password.' });
-        }
-        const passkey = { challengeId: body.challengeId, response: body.response as never };
-        const outcome = await attempt(() =>
-          services.twoFactor.completeChallenge(mfaToken, { passkey }, browserDevice(request), clientOf(request)),
-        );
-        return passkeyAnswer(reply, outcome, next);
-      },
-    );
+    await app.register(signInPasskeyPages(kit));
 
     app.get('/register', page, async (request, reply) => {
       const next = destination(request, reply, (request.query as Record<string, unknown>).return_to);
