@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchChromium } from './browser/harness.js';
 import { buildTestApp, post, strongPassword, type TestApp, uniqueEmail } from './helpers.js';
 
-// Debian's package; `.ci/run` installs it. Nothing is downloaded by the test itself.
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const outputDir = new URL('../test-output/', import.meta.url).pathname;
 
 describe.skipIf(!chromiumPath)('GET /docs in a real browser', () => {
@@ -20,16 +17,7 @@ describe.skipIf(!chromiumPath)('GET /docs in a real browser', () => {
   afterAll(() => test.close());
 
   it('renders the endpoint list from local assets and can call the API with a token', async () => {
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const outsideRequests: string[] = [];

@@ -10,6 +10,20 @@ import { type ReceivedMail, readableMail, startSmtpServer } from '../smtp-server
 export const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const outputDir = new URL('../../test-output/', import.meta.url).pathname;
 
+/** Debian's Chromium, headless, with nothing that would reach out of this machine. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -59,16 +73,7 @@ export async function startHostedPages(
     emailTransport: transport,
   });
   await test.app.listen({ port, host: '127.0.0.1' });
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const hosted: HostedPages = {
     test,
     baseUrl,

@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../../core/html.js';
+import type { AuditService } from '../../modules/audit/service.js';
 import { field } from '../components.js';
 import { type ConsoleState, consoleHeader, when } from './views.js';
 
@@ -10,16 +11,8 @@ export interface AuditFilters {
   to: string;
 }
 
-export interface AuditEventView {
-  id: number;
-  action: string;
-  actorUserId: number | null;
-  targetUserId: number | null;
-  ipAddress: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
+/** An event as the audit service presents it (the API's answer, too). */
+export type AuditEventView = Awaited<ReturnType<AuditService['listEvents']>>['events'][number];
 
 /** The filters that were given, as a query string (without the `?`), plus `extra`. */
 export function auditQuery(filters: AuditFilters, extra: Record<string, string> = {}): string {
