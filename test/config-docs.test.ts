@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EnvironmentSchema } from '../src/config.js';
+import { EnvironmentSchema } from '../src/config-schema.js';
 
 interface Row {
   readonly name: string;
