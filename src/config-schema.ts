@@ -210,6 +210,44 @@ export const EnvironmentSchema = Type.Object({
         '`android:apk-key-hash:...`); absent: the origin of `PUBLIC_URL`',
     }),
   ),
+  GOOGLE_CLIENT_ID: Type.Optional(
+    text(1, { description: '"Sign in with Google" ([setup](docs/federation/google.md)), with `GOOGLE_CLIENT_SECRET`' }),
+  ),
+  GOOGLE_CLIENT_SECRET: Type.Optional(text(1, { description: "the Google client's secret" })),
+  MICROSOFT_CLIENT_ID: Type.Optional(
+    text(1, {
+      description: '"Sign in with Microsoft" ([setup](docs/federation/microsoft.md)), with `MICROSOFT_CLIENT_SECRET`',
+    }),
+  ),
+  MICROSOFT_CLIENT_SECRET: Type.Optional(text(1, { description: "the Microsoft client's secret" })),
+  MICROSOFT_TENANT: Type.String({
+    pattern: '^[A-Za-z0-9.-]+$',
+    default: 'common',
+    description: 'the Entra tenant: `common`, `organizations`, `consumers`, or a tenant id or domain',
+  }),
+  APPLE_CLIENT_ID: Type.Optional(
+    text(1, {
+      description:
+        '"Sign in with Apple" ([setup](docs/federation/apple.md)): the Services ID, with `APPLE_TEAM_ID`, ' +
+        '`APPLE_KEY_ID` and `APPLE_PRIVATE_KEY`',
+    }),
+  ),
+  APPLE_TEAM_ID: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{10}$', description: 'the Apple developer team id' })),
+  APPLE_KEY_ID: Type.Optional(
+    Type.String({ pattern: '^[A-Z0-9]{10}$', description: 'the id of the Sign in with Apple key' }),
+  ),
+  APPLE_PRIVATE_KEY: Type.Optional(
+    text(1, { description: "the key's `.p8` contents (PEM; `\\n` for line breaks is accepted)" }),
+  ),
+  GITHUB_CLIENT_ID: Type.Optional(
+    text(1, { description: '"Sign in with GitHub" ([setup](docs/federation/github.md)), with `GITHUB_CLIENT_SECRET`' }),
+  ),
+  GITHUB_CLIENT_SECRET: Type.Optional(text(1, { description: "the GitHub OAuth app's secret" })),
+  GITHUB_URL: url({ default: 'https://github.com', description: 'GitHub (Enterprise Server: its address)' }),
+  GITHUB_API_URL: url({
+    default: 'https://api.github.com',
+    description: "GitHub's API (Enterprise Server: `https://HOST/api/v3`)",
+  }),
   AUTH_CACHE_SIZE: count({
     default: '50000',
     description:

@@ -296,3 +296,101 @@ describe('TRUST_PROXY', () => {
     expect(configError({ TRUST_PROXY: 'loadbalancer' }).message).toContain('TRUST_PROXY');
   });
 });
+
+describe('sign-in providers', () => {
+  const pem = '-----BEGIN PRIVATE KEY-----\\nMIGH...\\n-----END PRIVATE KEY-----';
+
+  it('reads the presets, with GitHub Enterprise and Microsoft tenant overrides', () => {
+    const { identityProviders } = loadConfig({
+      GOOGLE_CLIENT_ID: 'g-id',
+      GOOGLE_CLIENT_SECRET: 'g-secret',
+      MICROSOFT_CLIENT_ID: 'm-id',
+      MICROSOFT_CLIENT_SECRET: 'm-secret',
+      MICROSOFT_TENANT: 'contoso.onmicrosoft.com',
+      GITHUB_CLIENT_ID: 'gh-id',
+      GITHUB_CLIENT_SECRET: 'gh-secret',
+      GITHUB_URL: 'https://github.example.com/',
+      GITHUB_API_URL: 'https://github.example.com/api/v3',
+      APPLE_CLIENT_ID: 'com.example.web',
+      APPLE_TEAM_ID: 'ABCDE12345',
+      APPLE_KEY_ID: 'KEY1234567',
+      APPLE_PRIVATE_KEY: pem,
+    });
+    expect(identityProviders.map((provider) => [provider.id, provider.issuer])).toEqual([
+      ['google', 'https://accounts.google.com'],
+      ['microsoft', 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0'],
+      ['apple', 'https://appleid.apple.com'],
+      ['github', 'https://github.example.com'],
+    ]);
+    expect(identityProviders.find((provider) => provider.id === 'apple')?.apple?.privateKey).toContain('\nMIGH...\n');
+    expect(identityProviders.find((provider) => provider.id === 'github')?.apiUrl).toBe(
+      'https://github.example.com/api/v3',
+    );
+  });
+
+  it('reads any OpenID issuer from OIDC_<NAME>_*, its id the name lower-cased', () => {
+    const [acme] = loadConfig({
+      OIDC_ACME_ISSUER: 'https://sso.acme.example/',
+      OIDC_ACME_CLIENT_ID: 'id',
+      OIDC_ACME_CLIENT_SECRET: 'secret',
+      OIDC_ACME_SCOPES: 'openid email groups',
+    }).identityProviders;
+    expect(acme).toMatchObject({
+      id: 'acme',
+      name: 'Acme',
+      issuer: 'https://sso.acme.example',
+      scopes: ['openid', 'email', 'groups'],
+    });
+  });
+
+  it('stops start-up on a half-configured provider, naming the missing variable', () => {
+    expect(configError({ GOOGLE_CLIENT_ID: 'g-id' }).message).toBe(
+      'Invalid GOOGLE_CLIENT_SECRET: required when GOOGLE_CLIENT_ID is set',
+    );
+    expect(configError({ APPLE_CLIENT_ID: 'x', APPLE_TEAM_ID: 'ABCDE12345' }).message).toContain('APPLE_KEY_ID');
+    expect(configError({ OIDC_ACME_ISSUER: 'https://sso.acme.example' }).message).toContain('OIDC_ACME_CLIENT_ID');
+    expect(configError({ OIDC_ACME_CLIENT_SECRET: 'secret' }).message).toContain('OIDC_ACME_ISSUER');
+  });
+
+  it('refuses names it would misread, presets, reserved ids and scopes without openid', () => {
+    const acme = { OIDC_X_CLIENT_ID: 'id', OIDC_X_CLIENT_SECRET: 'secret' };
+    expect(configError({ OIDC_MY_IDP_ISSUER: 'https://idp.example' }).message).toContain('OIDC_MY_IDP_ISSUER');
+    expect(
+      configError({
+        OIDC_GOOGLE_ISSUER: 'https://a.example',
+        OIDC_GOOGLE_CLIENT_ID: 'i',
+        OIDC_GOOGLE_CLIENT_SECRET: 's',
+      }).message,
+    ).toContain('preset');
+    expect(
+      configError({
+        OIDC_HANDOFF_ISSUER: 'https://a.example',
+        OIDC_HANDOFF_CLIENT_ID: 'i',
+        OIDC_HANDOFF_CLIENT_SECRET: 's',
+      }).message,
+    ).toContain('reserved');
+    expect(configError({ ...acme, OIDC_X_ISSUER: 'https://x.example', OIDC_X_SCOPES: 'email' }).message).toContain(
+      'OIDC_X_SCOPES',
+    );
+    expect(configError({ ...acme, OIDC_X_ISSUER: 'not a url' }).message).toContain('OIDC_X_ISSUER');
+  });
+
+  it('wants https issuers in production', () => {
+    expect(
+      configError({
+        ...production,
+        OIDC_X_ISSUER: 'http://idp.example',
+        OIDC_X_CLIENT_ID: 'i',
+        OIDC_X_CLIENT_SECRET: 's',
+      }).message,
+    ).toContain('must be https');
+    expect(
+      configError({
+        ...production,
+        GITHUB_CLIENT_ID: 'i',
+        GITHUB_CLIENT_SECRET: 's',
+        GITHUB_API_URL: 'http://gh.example/api',
+      }).message,
+    ).toContain('must be https');
+  });
+});

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Value } from 'typebox/value';
+import { type ProviderSettings, providersFromEnvironment } from './config-providers.js';
 import { type Environment, EnvironmentSchema, environmentDefaults } from './config-schema.js';
 
 export interface Config {
@@ -61,6 +62,8 @@ export interface Config {
   readonly allowedReturnOrigins: readonly string[];
   readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly color: string };
   readonly webauthn: { readonly rpId: string; readonly rpName: string; readonly origins: readonly string[] };
+  /** Sign-in providers of the environment (`GOOGLE_*`, ..., `OIDC_<NAME>_*`); more may be added as data. */
+  readonly identityProviders: readonly ProviderSettings[];
 }
 
 export class ConfigError extends Error {
@@ -187,9 +190,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .map((origin) => new URL(origin).origin),
     brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, color: e.BRAND_COLOR.toLowerCase() },
     webauthn: webauthnSettings(e, publicUrl),
+    identityProviders: identityProviders(e, env),
   };
   checkConsistency(config, set);
   return Object.freeze(config);
+}
+
+/** The environment's sign-in providers; a half-configured one stops start-up, naming what is missing. */
+function identityProviders(e: Environment, env: Record<string, string | undefined>): readonly ProviderSettings[] {
+  try {
+    return providersFromEnvironment(e, env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /**
@@ -261,6 +274,11 @@ function checkConsistency(config: Config, set: Partial<Environment>): void {
     throw new ConfigError('Invalid PUBLIC_URL: must be https in production (http only for localhost)');
   }
   const plain = config.allowedReturnOrigins.find(insecure);
+  const plainIssuer = config.identityProviders.find(
+    (provider) => insecure(provider.issuer) || (provider.apiUrl !== undefined && insecure(provider.apiUrl)),
+  );
+  if (plainIssuer)
+    throw new ConfigError(`Invalid issuer of ${plainIssuer.id}: ${plainIssuer.issuer} must be https in production`);
   if (plain) throw new ConfigError(`Invalid ALLOWED_RETURN_ORIGINS: ${plain} must be https in production`);
   if (!set.MAIL_TRANSPORT) {
     throw new ConfigError(

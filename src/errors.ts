@@ -27,12 +27,20 @@ export const errorCatalogue = {
     message: 'The passkey request has expired or was already used; start again',
   },
   PASSKEY_REGISTRATION_FAILED: { statusCode: 400, message: 'The new passkey could not be verified' },
+  OAUTH_STATE_INVALID: {
+    statusCode: 400,
+    message: 'The sign-in with the provider was not started here, has expired or was already used; start again',
+  },
+  OAUTH_CALLBACK_FAILED: { statusCode: 400, message: 'The provider did not complete the sign-in' },
+  OAUTH_CODE_INVALID: { statusCode: 400, message: 'The code is not valid, has expired or was already used' },
+  PROVIDER_NOT_OIDC: { statusCode: 400, message: 'This provider issues no ID tokens; use the redirect flow' },
   UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
   INVALID_CREDENTIALS: { statusCode: 401, message: 'Invalid email or password' },
   REFRESH_TOKEN_INVALID: { statusCode: 401, message: 'The refresh token is not valid' },
   MFA_TOKEN_INVALID: { statusCode: 401, message: 'The sign-in challenge is not valid or has expired; sign in again' },
   REFRESH_TOKEN_REUSED: { statusCode: 401, message: 'The refresh token has already been used' },
   PASSKEY_INVALID: { statusCode: 401, message: 'The passkey could not be verified' },
+  ID_TOKEN_INVALID: { statusCode: 401, message: 'The ID token is not valid' },
   PASSKEY_CLONE_DETECTED: {
     statusCode: 401,
     message: 'This passkey appears to have been copied and was refused; sign in another way',
@@ -40,6 +48,11 @@ export const errorCatalogue = {
   FORBIDDEN: { statusCode: 403, message: 'Insufficient permissions' },
   DEVICE_BLOCKED: { statusCode: 403, message: 'This device is blocked' },
   EMAIL_NOT_VERIFIED: { statusCode: 403, message: 'Verify your email address before signing in' },
+  FEDERATED_EMAIL_UNVERIFIED: {
+    statusCode: 403,
+    message:
+      'The provider did not confirm an email address for this identity; sign in another way, then link it from your account',
+  },
   REAUTHENTICATION_REQUIRED: {
     statusCode: 403,
     message: 'Confirm with your password, or sign in again, before doing this',
@@ -51,6 +64,8 @@ export const errorCatalogue = {
   USER_NOT_FOUND: { statusCode: 404, message: 'User not found' },
   ROLE_NOT_FOUND: { statusCode: 404, message: 'Role not found' },
   PASSKEY_NOT_FOUND: { statusCode: 404, message: 'Passkey not found' },
+  PROVIDER_NOT_FOUND: { statusCode: 404, message: 'No such sign-in provider' },
+  IDENTITY_NOT_FOUND: { statusCode: 404, message: 'Linked identity not found' },
   EMAIL_TAKEN: { statusCode: 409, message: 'An account with this email already exists' },
   TWO_FACTOR_ALREADY_ENABLED: { statusCode: 409, message: 'This two-factor method is already enabled' },
   PHONE_TAKEN: { statusCode: 409, message: 'This phone number is verified on another account' },
@@ -59,6 +74,16 @@ export const errorCatalogue = {
     message: 'Disable SMS two-factor authentication before changing the phone number',
   },
   LAST_SUPER_ADMIN: { statusCode: 409, message: 'The last SUPER_ADMIN cannot lose the role or be deleted' },
+  IDENTITY_TAKEN: { statusCode: 409, message: 'This identity is already linked to another account' },
+  LAST_SIGN_IN_METHOD: {
+    statusCode: 409,
+    message: 'This is the last way to sign in to the account; add a password, passkey or another identity first',
+  },
+  PROVIDER_EXISTS: { statusCode: 409, message: 'A sign-in provider with this id already exists' },
+  PROVIDER_READ_ONLY: {
+    statusCode: 409,
+    message: 'This provider is configured by the environment and cannot be changed here',
+  },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body is too large' },
   URI_TOO_LONG: { statusCode: 414, message: 'A part of the URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, message: 'Send the body as application/json' },
@@ -66,6 +91,7 @@ export const errorCatalogue = {
   TOO_MANY_REQUESTS: { statusCode: 429, message: 'Too many requests; try again later' },
   MFA_LOCKED: { statusCode: 429, message: 'Too many wrong two-factor codes; try again later' },
   INTERNAL_ERROR: { statusCode: 500, message: 'Internal Server Error' },
+  PROVIDER_UNAVAILABLE: { statusCode: 502, message: 'The sign-in provider could not be reached; try again later' },
   SERVICE_UNAVAILABLE: { statusCode: 503, message: 'The service is not ready' },
 } as const satisfies Record<string, { statusCode: number; message: string }>;
 

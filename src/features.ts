@@ -5,6 +5,7 @@ import { createAuthorization } from './http/authorize.js';
 import { activityRoutes } from './modules/activity/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { deviceRoutes } from './modules/devices/routes.js';
+import { federationRoutes } from './modules/federation/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import { passkeyRoutes } from './modules/passkeys/routes.js';
@@ -41,6 +42,14 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform,
   await app.register(otpRoutes({ otp: services.otp, authenticate }));
   await app.register(twoFactorRoutes({ twoFactor: services.twoFactor, authenticate }));
   await app.register(passkeyRoutes({ passkeys: services.passkeys, secondStep: services.twoFactor, authenticate }));
+  await app.register(
+    federationRoutes({
+      federation: services.federation,
+      identityProviders: services.identityProviders,
+      authenticate,
+      authorization,
+    }),
+  );
   await app.register(sessionRoutes({ sessions, authenticate, accessTokenTtlSeconds: config.accessTokenTtlSeconds }));
   await app.register(passwordRoutes({ passwords: services.passwords, authenticate }));
   await app.register(userRoutes({ users: services.profiles, authenticate }));

@@ -40,6 +40,11 @@ async function start(config: Config): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metrics.port ? await serveMetrics(platform, config.metrics.port) : null;
   platform.outbox.start();
+  // Discovery runs now, off the start-up path: a provider that cannot be reached is named in the log
+  // at once, and its button answers with the same message until it can (then it is retried).
+  services.federation.warmUp().then((failures) => {
+    for (const failure of failures) logger.warn({ provider: failure.provider }, failure.message);
+  });
   logger.info(
     { database: database.kind, mail: config.mailTransport, url: `http://${config.host}:${config.port}` },
     'Gatehouse is ready',

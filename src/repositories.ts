@@ -3,6 +3,7 @@ import type { Database } from './db/database.js';
 import { createActivityRepository } from './modules/activity/repository.js';
 import { createAuditRepository } from './modules/audit/repository.js';
 import { createDeviceRepository } from './modules/devices/repository.js';
+import { createFederationRepository } from './modules/federation/repository.js';
 import { createLockoutRepository } from './modules/lockout/repository.js';
 import { createLoginHistoryRepository } from './modules/login-history/repository.js';
 import { createOneTimeCodeRepository } from './modules/one-time-codes/repository.js';
@@ -28,6 +29,7 @@ export function createRepositories(db: Database) {
     resets: createPasswordResetRepository(db),
     twoFactor: createTwoFactorRepository(db),
     passkeys: createPasskeyRepository(db),
+    federation: createFederationRepository(db),
     statistics: createStatisticsRepository(db),
     audit: createAuditRepository(db),
   };

@@ -4,6 +4,10 @@ import { createActivityService } from './modules/activity/service.js';
 import { createAuditRecorder } from './modules/audit/recorder.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createDeviceService } from './modules/devices/service.js';
+import { createProviderAdminService } from './modules/federation/admin.js';
+import { createProviderRegistry } from './modules/federation/providers.js';
+import { createFederationService } from './modules/federation/service.js';
+import { createUpstream } from './modules/federation/upstream.js';
 import { createLockoutService } from './modules/lockout/service.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
 import { createOtpService } from './modules/otp/service.js';
@@ -12,6 +16,7 @@ import { createPasswordService } from './modules/password/service.js';
 import { createRegistrationService } from './modules/registration/service.js';
 import { createRoleService } from './modules/roles/service.js';
 import { createAccessCache } from './modules/sessions/access-cache.js';
+import { createOwnerConfirmation } from './modules/sessions/confirm-owner.js';
 import { createSessionService } from './modules/sessions/service.js';
 import { createSignInService } from './modules/sign-in/service.js';
 import { createSignInCompletion } from './modules/sign-in-completion/service.js';
@@ -46,10 +51,24 @@ export async function composeServices(platform: Platform) {
   const codes = createOneTimeCodeService(base);
   const lockout = createLockoutService(base);
   const completion = createSignInCompletion({ ...base, sessions, devices });
-  const passkeys = createPasskeyService({ ...base, devices, completion });
+  const confirmOwner = createOwnerConfirmation(base);
+  const passkeys = createPasskeyService({ ...base, confirmOwner, devices, completion });
   const twoFactor = createTwoFactorService({ ...base, completion, codes, passkeys });
   const registration = createRegistrationService({ ...base, devices, codes, twoFactor, completion });
   const signIn = createSignInService({ ...base, devices, lockout, twoFactor, completion });
+  const providers = createProviderRegistry(base);
+  const upstream = createUpstream({ publicUrl: config.publicUrl, clock });
+  const federation = createFederationService({
+    ...base,
+    confirmOwner,
+    providers,
+    upstream,
+    sessions,
+    devices,
+    twoFactor,
+    completion,
+  });
+  const identityProviders = createProviderAdminService({ ...base, providers, upstream });
   const otp = createOtpService({ ...base, devices, codes, registration, twoFactor, completion });
   const passwords = createPasswordService({ ...base, codes, sessions, lockout });
   const profiles = createUserService(base);
@@ -71,6 +90,8 @@ export async function composeServices(platform: Platform) {
     otp,
     twoFactor,
     passkeys,
+    federation,
+    identityProviders,
     passwords,
     profiles,
     roles,

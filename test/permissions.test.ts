@@ -43,6 +43,10 @@ const publicRoutes = new Set([
   // Signing in with a passkey needs no account yet; the answer is the proof.
   'POST /auth/passkeys/login/options',
   'POST /auth/passkeys/login/verify',
+  // Federated sign-in: the provider's answer (or the app's one-time code) is the proof.
+  'GET /auth/providers',
+  'POST /auth/oauth/exchange',
+  'POST /auth/oauth/:provider/token',
   'GET /health',
   'GET /ready',
   'GET /.well-known/jwks.json',
@@ -133,6 +137,32 @@ const protectedRoutes: Record<string, Protected> = {
     expected: [401, 403, 404, 404],
   },
   'GET /admin/audit': { request: () => ({ url: '/admin/audit' }), expected: adminOnly },
+  'GET /auth/identities': { request: () => ({ url: '/auth/identities' }), expected: own },
+  'DELETE /auth/identities/:id': {
+    request: () => ({ url: `/auth/identities/${randomUUID()}` }),
+    expected: [401, 404, 404, 404],
+  },
+  'GET /admin/identity-providers': { request: () => ({ url: '/admin/identity-providers' }), expected: superAdminOnly },
+  // The body is checked before the permission: an unreachable issuer proves the call got through.
+  'POST /admin/identity-providers': {
+    request: () => ({
+      url: '/admin/identity-providers',
+      payload: { id: 'nowhere', name: 'Nowhere', issuer: 'http://127.0.0.1:9', clientId: 'x', clientSecret: 'y' },
+    }),
+    expected: [401, 403, 403, 502],
+  },
+  'GET /admin/identity-providers/:provider': {
+    request: () => ({ url: '/admin/identity-providers/nowhere' }),
+    expected: [401, 403, 403, 404],
+  },
+  'PATCH /admin/identity-providers/:provider': {
+    request: () => ({ url: '/admin/identity-providers/nowhere', payload: { name: 'Still nowhere' } }),
+    expected: [401, 403, 403, 404],
+  },
+  'DELETE /admin/identity-providers/:provider': {
+    request: () => ({ url: '/admin/identity-providers/nowhere' }),
+    expected: [401, 403, 403, 404],
+  },
   'POST /auth/roles/assign': {
     request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),
     expected: superAdminOnly,

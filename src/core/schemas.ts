@@ -29,3 +29,16 @@ export const DeviceInfoSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Confirms a change to how the account is entered (a passkey, a linked identity): the password, or none within 5 minutes of signing in. */
+export const ConfirmBodySchema = Type.Union([
+  Type.Object(
+    {
+      password: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 128, description: 'Not needed within 5 minutes of signing in' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);

@@ -23,7 +23,8 @@ export const users = pgTable(
     id: integer().primaryKey().generatedAlwaysAsIdentity(),
     /** Normalized: trimmed and lower-cased before it reaches the database. */
     email: text().notNull().unique(),
-    passwordHash: text().notNull(),
+    /** Null for an account made by a federated sign-in, until its owner sets a password. */
+    passwordHash: text(),
     firstName: text(),
     lastName: text(),
     accountType: text().notNull().default('INDIVIDUAL'),
@@ -387,3 +388,5 @@ export const webauthnChallenges = pgTable(
   // A registration answer is matched by its challenge; expired rows are swept by their expiry.
   (table) => [index().on(table.challenge), index().on(table.expiresAt)],
 );
+
+export * from './federation-schema.js';

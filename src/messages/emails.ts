@@ -141,6 +141,20 @@ export function createEmails({ brand, publicUrl }: { brand: Brand; publicUrl: st
       );
     },
 
+    /** Another way into the account, through a provider: its owner hears of it at once. */
+    identityLinked(to: string, providerName: string, when: Date): Email {
+      return email(
+        to,
+        `${providerName} sign-in was linked to your account`,
+        [
+          `Signing in with ${providerName} was linked to your ${brand.name} account at ${when.toISOString()}. It can sign you in without your password.`,
+          '',
+          'If this was not you, unlink it on your account page and change your password now.',
+        ],
+        { label: 'Review linked sign-ins', url: page('/account/identities') },
+      );
+    },
+
     accountCreated(to: string): Email {
       return email(
         to,

@@ -14,8 +14,11 @@ export const productionArgon2: Argon2Parameters = { memoryCost: 19_456, timeCost
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** False for a wrong password and for a hash that cannot be parsed. */
-  verify(passwordHash: string, password: string): Promise<boolean>;
+  /**
+   * False for a wrong password, a hash that cannot be parsed, and an account without a password
+   * (made by a federated sign-in), which costs the same time as a real check.
+   */
+  verify(passwordHash: string | null, password: string): Promise<boolean>;
   /** True when a hash was made with other parameters and should be replaced on the next login. */
   needsRehash(passwordHash: string): boolean;
   /** Burns the same time as a real verify, for accounts that do not exist. */
@@ -32,9 +35,17 @@ export async function createPasswordHasher(parameters: Argon2Parameters = produc
   const workers = createHashWorkers(availableParallelism());
   // A real hash of a random string, so a decoy verify costs exactly what a real one does.
   let decoyHash: Promise<string> | undefined;
+  async function decoyVerify(password: string): Promise<void> {
+    decoyHash ??= workers.hash(randomUUID(), options).catch((error: unknown) => {
+      decoyHash = undefined;
+      throw error;
+    });
+    await workers.verify(await decoyHash, password).catch(() => false);
+  }
   return {
     hash: (password) => workers.hash(password, options),
     async verify(passwordHash, password) {
+      if (passwordHash === null) return decoyVerify(password).then(() => false);
       try {
         return await workers.verify(passwordHash, password);
       } catch {
@@ -42,13 +53,7 @@ export async function createPasswordHasher(parameters: Argon2Parameters = produc
       }
     },
     needsRehash: (passwordHash) => !passwordHash.startsWith(prefix),
-    async decoyVerify(password) {
-      decoyHash ??= workers.hash(randomUUID(), options).catch((error: unknown) => {
-        decoyHash = undefined;
-        throw error;
-      });
-      await workers.verify(await decoyHash, password).catch(() => false);
-    },
+    decoyVerify,
     close: () => workers.close(),
   };
 }

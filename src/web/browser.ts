@@ -15,11 +15,15 @@ export interface BrowserCookies {
   session: string;
   device: string;
   mfa: string;
+  oauthState: string;
+  handoff: string;
 }
 
 // Chrome caps cookie lifetimes at 400 days; the device id should live as long as the browser keeps it.
 const deviceCookieSeconds = 400 * 86_400;
 const mfaCookieSeconds = 300;
+// As long as a redirect to a provider, and a hand-off to an app, may take.
+const oauthCookieSeconds = 600;
 
 /**
  * The cookies of the hosted pages. On https they carry the `__Host-` prefix,
@@ -32,17 +36,27 @@ export function createBrowserCookies({ secure, sessionTtlSeconds }: { secure: bo
     session: `${prefix}gatehouse`,
     device: `${prefix}gatehouse_device`,
     mfa: `${prefix}gatehouse_mfa`,
+    oauthState: `${prefix}gatehouse_oauth`,
+    handoff: `${prefix}gatehouse_handoff`,
   };
   const options = (maxAge: number) => ({ path: '/', httpOnly: true, sameSite: 'lax' as const, secure, maxAge });
 
   return {
     names,
 
-    /** Gives a browser its device id on its first page: sessions, blacklisting and CSRF tokens hang on it. */
+    /**
+     * Gives a browser its device id on its first page: sessions, blacklisting and CSRF tokens hang on it.
+     * Not on a provider's cross-site form post, which carries no Lax cookie from a browser that has one:
+     * the flow it started knows the id, and a new cookie would replace the browser's own.
+     */
     ensureDevice(request: FastifyRequest, reply: FastifyReply): void {
       const existing = request.cookies[names.device];
       if (existing && /^[0-9a-f-]{36}$/.test(existing)) {
         request.browserDeviceId = existing;
+        return;
+      }
+      if (request.method === 'POST' && request.routeOptions.config.providerCallback) {
+        request.browserDeviceId = '';
         return;
       }
       request.browserDeviceId = randomUUID();
@@ -60,6 +74,26 @@ export function createBrowserCookies({ secure, sessionTtlSeconds }: { secure: bo
     setPendingChallenge: (reply: FastifyReply, mfaToken: string) =>
       reply.setCookie(names.mfa, mfaToken, options(mfaCookieSeconds)),
     clearPendingChallenge: (reply: FastifyReply) => reply.clearCookie(names.mfa, options(0)),
+
+    /**
+     * The `state` of a redirect to a provider, which the callback must bring
+     * back to this same browser. SameSite=None on https: Apple answers with a
+     * cross-site form post, which would not carry a Lax cookie.
+     */
+    oauthState: (request: FastifyRequest) => request.cookies[names.oauthState],
+    setOauthState: (reply: FastifyReply, state: string) =>
+      reply.setCookie(names.oauthState, state, {
+        ...options(oauthCookieSeconds),
+        sameSite: secure ? ('none' as const) : ('lax' as const),
+      }),
+    clearOauthState: (reply: FastifyReply) =>
+      reply.clearCookie(names.oauthState, { ...options(0), sameSite: secure ? ('none' as const) : ('lax' as const) }),
+
+    /** The ticket of a finished federated sign-in, for the hand-off of its code to an app. */
+    handoff: (request: FastifyRequest) => request.cookies[names.handoff],
+    setHandoff: (reply: FastifyReply, ticket: string) =>
+      reply.setCookie(names.handoff, ticket, options(oauthCookieSeconds)),
+    clearHandoff: (reply: FastifyReply) => reply.clearCookie(names.handoff, options(0)),
   };
 }
 
@@ -69,7 +103,7 @@ export type BrowserCookieJar = ReturnType<typeof createBrowserCookies>;
 export function browserDevice(request: FastifyRequest): DeviceInfo {
   const userAgent = request.headers['user-agent']?.slice(0, 512);
   return {
-    deviceId: request.browserDeviceId,
+    ...(request.browserDeviceId ? { deviceId: request.browserDeviceId } : {}),
     platform: 'Web',
     deviceName: describeBrowser(userAgent),
     ...(userAgent ? { userAgent } : {}),

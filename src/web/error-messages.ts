@@ -33,6 +33,15 @@ const sentences: Partial<Record<ErrorCode, string>> = {
   PASSKEY_NOT_FOUND: 'That passkey is already gone.',
   DEVICE_NOT_FOUND: 'That device is not on the blacklist (any more).',
   REAUTHENTICATION_REQUIRED: 'Enter your password first: you signed in more than 5 minutes ago.',
+  OAUTH_STATE_INVALID: 'That sign-in took too long or was started in another browser. Start again.',
+  OAUTH_CALLBACK_FAILED: 'The provider did not complete the sign-in. Try again, or sign in another way.',
+  PROVIDER_NOT_FOUND: 'That way of signing in is not available here.',
+  FEDERATED_EMAIL_UNVERIFIED:
+    'The provider did not confirm your email address, so we cannot tell whose account this is. Sign in with your password, then link it from your account page.',
+  IDENTITY_TAKEN: 'That identity is already linked to another account here.',
+  LAST_SIGN_IN_METHOD:
+    'This is your last way to sign in. Set a password (on the Password tab) or add a passkey before removing it.',
+  IDENTITY_NOT_FOUND: 'That linked identity is already gone.',
 };
 
 function minutes(seconds: number): string {
@@ -49,6 +58,10 @@ export function sentenceFor(error: AppError): string {
   }
   if (error.code === 'TOO_MANY_REQUESTS' && error.retryAfterSeconds) {
     return `Too many attempts in a short time. Try again in ${minutes(error.retryAfterSeconds)}.`;
+  }
+  if (error.code === 'PROVIDER_UNAVAILABLE') {
+    // The message names the provider (and its issuer), which is what an operator needs to see.
+    return `${error.message}. Try again in a moment, or sign in another way.`;
   }
   return sentences[error.code] ?? error.message;
 }

@@ -14,6 +14,7 @@ import { accountPages } from './account/routes.js';
 import { createBrowserCookies, createCsrf } from './browser.js';
 import { consolePages } from './console/routes.js';
 import { sentenceFor } from './error-messages.js';
+import { federationPages } from './federation/routes.js';
 import { type PageKit, renderPage } from './kit.js';
 import { createReturnTo } from './return-to.js';
 import { signInPages } from './sign-in/routes.js';
@@ -103,7 +104,8 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
 
     // Every form post carries the CSRF token and comes from our own origin, or is refused before anything runs.
     pages.addHook('preHandler', async (request, reply) => {
-      if (request.method !== 'POST') return;
+      // A provider's form post to its callback is cross-site by design; its `state` protects it instead.
+      if (request.method !== 'POST' || request.routeOptions.config.providerCallback) return;
       const token = (request.body as Record<string, unknown> | undefined)?._csrf;
       if (kit.csrf.verify(request, token)) return;
       return renderPage(kit, request, reply, {
@@ -135,6 +137,7 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
     });
 
     await pages.register(signInPages(kit));
+    await pages.register(federationPages(kit));
     await pages.register(accountPages(kit));
     await pages.register(consolePages(kit));
   });

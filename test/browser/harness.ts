@@ -24,7 +24,8 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on yet (for a server whose address others must know before it starts). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -58,11 +59,11 @@ export interface HostedPages {
 export async function startHostedPages(
   env: Record<string, string> = {},
   // Passkeys need a domain name as relying party: an IP address such as 127.0.0.1 cannot be one.
-  { hostname = '127.0.0.1' }: { hostname?: '127.0.0.1' | 'localhost' } = {},
+  { hostname = '127.0.0.1', port: chosenPort }: { hostname?: '127.0.0.1' | 'localhost'; port?: number } = {},
 ): Promise<HostedPages> {
   const received: ReceivedMail[] = [];
   const smtp = await startSmtpServer(received);
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const baseUrl = `http://${hostname}:${port}`;
   const smtpUrl = `smtp://127.0.0.1:${smtp.port}`;
   const mailFrom = 'Gatehouse <no-reply@example.com>';

@@ -2,7 +2,8 @@ import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { loginEvents } from '../../db/schema.js';
 
-export type LoginMethod = 'password' | 'verify_email' | 'otp' | 'mfa' | 'passkey';
+/** How the person got in; `oauth:<provider id>` for a federated sign-in, so history names the provider. */
+export type LoginMethod = 'password' | 'verify_email' | 'otp' | 'mfa' | 'passkey' | `oauth:${string}`;
 
 export interface LoginEvent {
   userId: number | null;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ConfirmBodySchema } from '../../core/schemas.js';
 import { type Authenticate, clientOf, principalOf } from '../../http/authenticate.js';
 import { bearerAuth, errorResponses, MessageSchema } from '../../http/schemas.js';
 import { SignInResultSchema } from '../sessions/schemas.js';
@@ -21,18 +22,6 @@ interface Deps {
   secondStep: { passkeyOptions(mfaToken: string): ReturnType<PasskeyService['assertionOptions']> };
   authenticate: Authenticate;
 }
-
-const ConfirmBodySchema = Type.Union([
-  Type.Object(
-    {
-      password: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 128, description: 'Not needed within 5 minutes of signing in' }),
-      ),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
 
 const tags = ['Passkeys'];
 

@@ -10,27 +10,27 @@ import {
 import type { Config } from '../../config.js';
 import { isLocked, type Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
+import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
 import type { Emails } from '../../messages/emails.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import type { Outbox } from '../../platform/outbox.js';
-import type { PasswordHasher } from '../../platform/password.js';
 import type { Secrets } from '../../platform/secrets.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { DeviceService } from '../devices/service.js';
-import type { SessionRepository } from '../sessions/repository.js';
+import type { ConfirmOwner } from '../sessions/confirm-owner.js';
 import type { SignInCompletion } from '../sign-in-completion/service.js';
 import { normalizeEmail } from '../users/email.js';
 import type { UserRepository } from '../users/repository.js';
 import type { PasskeyRepository, PasskeyRow } from './repository.js';
 
 interface Deps {
+  confirmOwner: ConfirmOwner;
+  transaction: Transaction<{ users: UserRepository; passkeys: PasskeyRepository }>;
   passkeys: PasskeyRepository;
   users: UserRepository;
-  sessions: SessionRepository;
   devices: DeviceService;
   completion: SignInCompletion;
-  hasher: PasswordHasher;
   outbox: Outbox;
   emails: Emails;
   secrets: Secrets;
@@ -43,7 +43,6 @@ export type AssertionPurpose = 'login' | 'second_factor';
 
 const challengeTtlSeconds = 300;
 // A session this young proves the person just signed in: enough to remove a passkey without the password.
-const freshSignInSeconds = 300;
 
 const bytesOf = (base64url: string) => new Uint8Array(Buffer.from(base64url, 'base64url'));
 const base64urlOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -81,12 +80,12 @@ export function presentPasskey(row: PasskeyRow) {
  * clone, refused and audited.
  */
 export function createPasskeyService({
+  confirmOwner,
+  transaction,
   passkeys,
   users,
-  sessions,
   devices,
   completion,
-  hasher,
   outbox,
   emails,
   secrets,
@@ -202,24 +201,6 @@ export function createPasskeyService({
     return passkey;
   }
 
-  /**
-   * Adding or removing a passkey changes how the account can be entered: it
-   * needs the password, or a sign-in of the last five minutes, so a session
-   * left open (or a stolen token) is not enough.
-   */
-  async function confirmOwner(principal: Principal, password: string | undefined): Promise<void> {
-    if (password !== undefined) {
-      const user = await users.findUserById(principal.userId);
-      if (!user || !(await hasher.verify(user.passwordHash, password))) throw new AppError('INVALID_PASSWORD');
-      return;
-    }
-    const session = await sessions.findSession(principal.sessionId);
-    const ageSeconds = session
-      ? (clock.now().getTime() - session.createdAt.getTime()) / 1000
-      : Number.POSITIVE_INFINITY;
-    if (ageSeconds > freshSignInSeconds) throw new AppError('REAUTHENTICATION_REQUIRED');
-  }
-
   async function ownPasskey(principal: Principal, id: string): Promise<PasskeyRow> {
     const row = (await passkeys.listPasskeys(principal.userId)).find((passkey) => passkey.id === id);
     if (!row) throw new AppError('PASSKEY_NOT_FOUND');
@@ -320,17 +301,15 @@ export function createPasskeyService({
      */
     async remove(principal: Principal, id: string, password: string | undefined) {
       await ownPasskey(principal, id);
-      if (password !== undefined) {
-        const user = await users.findUserById(principal.userId);
-        if (!user || !(await hasher.verify(user.passwordHash, password))) throw new AppError('INVALID_PASSWORD');
-      } else {
-        const session = await sessions.findSession(principal.sessionId);
-        const ageSeconds = session
-          ? (clock.now().getTime() - session.createdAt.getTime()) / 1000
-          : Number.POSITIVE_INFINITY;
-        if (ageSeconds > freshSignInSeconds) throw new AppError('REAUTHENTICATION_REQUIRED');
-      }
-      if (!(await passkeys.deletePasskey(id, principal.userId))) throw new AppError('PASSKEY_NOT_FOUND');
+      await confirmOwner(principal, password);
+      const removed = await transaction(async (repositories) => {
+        // An account without a password or linked identity would be left with no way in.
+        if ((await repositories.users.lockAndCountWaysIn(principal.userId)) <= 1) {
+          throw new AppError('LAST_SIGN_IN_METHOD');
+        }
+        return repositories.passkeys.deletePasskey(id, principal.userId);
+      });
+      if (!removed) throw new AppError('PASSKEY_NOT_FOUND');
       await audit.record('passkey.removed', {
         actorUserId: principal.userId,
         targetUserId: principal.userId,

@@ -58,7 +58,7 @@ export function createSignInService({ users, devices, lockout, twoFactor, comple
       }
       await lockout.recordSuccess(input.email);
       const now = clock.now();
-      if (hasher.needsRehash(user.passwordHash)) {
+      if (user.passwordHash && hasher.needsRehash(user.passwordHash)) {
         // Parameters were raised since this hash was made; the password is at hand now.
         await users.updatePasswordHash(user.id, await hasher.hash(input.password), now);
       }

@@ -1,13 +1,13 @@
 import { and, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { roles, userRoles, users } from '../../db/schema.js';
+import { federatedIdentities, passkeys, roles, userRoles, users } from '../../db/schema.js';
 import { timestamptz } from '../../db/sql.js';
 
 export type UserRow = typeof users.$inferSelect;
 
 export interface NewUser {
   email: string;
-  passwordHash: string;
+  passwordHash: string | null;
   firstName: string | null;
   lastName: string | null;
   accountType: string;
@@ -147,6 +147,23 @@ export function createUserRepository(db: Database) {
     /** Fails with a unique violation when another account verified this number first. */
     async markPhoneVerified(id: number, verifiedAt: Date): Promise<void> {
       await db.update(users).set({ phoneVerifiedAt: verifiedAt, updatedAt: verifiedAt }).where(eq(users.id, id));
+    },
+
+    /**
+     * The account's ways in (its password, each passkey, each linked
+     * identity), with the account row locked until the transaction ends, so
+     * two removals at once cannot both see one to spare. 0 for no account.
+     */
+    async lockAndCountWaysIn(id: number): Promise<number> {
+      const [row] = await db
+        .select({ hasPassword: sql<boolean>`${users.passwordHash} is not null` })
+        .from(users)
+        .where(eq(users.id, id))
+        .for('update');
+      if (!row) return 0;
+      const passkeyCount = await db.$count(passkeys, eq(passkeys.userId, id));
+      const identityCount = await db.$count(federatedIdentities, eq(federatedIdentities.userId, id));
+      return (row.hasPassword ? 1 : 0) + passkeyCount + identityCount;
     },
 
     async markEmailVerified(id: number, verifiedAt: Date): Promise<void> {

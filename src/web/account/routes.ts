@@ -6,6 +6,7 @@ import type { FieldErrors } from '../components.js';
 import { attempt } from '../error-messages.js';
 import { actorOf, formFields, type PageKit, type PageNotes, seeOther } from '../kit.js';
 import { accountShow, page, principalOf } from './common.js';
+import { accountIdentityPages } from './identities.js';
 import { accountPasskeyPages } from './passkeys.js';
 import { accountTwoFactorPages } from './two-factor.js';
 import {
@@ -16,6 +17,7 @@ import {
   phoneCodeView,
   profileView,
   sessionsView,
+  setPasswordView,
 } from './views.js';
 
 const historyPageSize = 25;
@@ -142,8 +144,30 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
       );
     });
 
-    app.get('/account/password', page, (request, reply) =>
-      show(request, reply, 'Change your password', passwordView({ csrf: csrf.tokenFor(request) })),
+    app.get('/account/password', page, async (request, reply) => {
+      // An account made by a provider has no password to change: it sets one through the emailed link.
+      if (!(await services.federation.hasPassword(principalOf(request).userId))) {
+        return show(request, reply, 'Set a password', setPasswordView({ csrf: csrf.tokenFor(request) }));
+      }
+      return show(request, reply, 'Change your password', passwordView({ csrf: csrf.tokenFor(request) }));
+    });
+
+    app.post(
+      '/account/password/set',
+      { ...page, config: { rateLimit: { group: 'reset-request' } } },
+      async (request, reply) => {
+        const { email } = principalOf(request).account.user;
+        await services.passwords.requestReset(email);
+        return show(
+          request,
+          reply,
+          'Set a password',
+          setPasswordView({
+            csrf: csrf.tokenFor(request),
+            news: `We sent a link to ${email}. Open it to choose your password.`,
+          }),
+        );
+      },
     );
 
     app.post('/account/password', page, async (request, reply) => {
@@ -177,6 +201,7 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
 
     await app.register(accountTwoFactorPages(kit));
     await app.register(accountPasskeyPages(kit));
+    await app.register(accountIdentityPages(kit));
 
     app.get('/account/sessions', page, (request, reply) => sessionsPage(request, reply));
 

@@ -23,6 +23,7 @@ const nav = (current: string) => {
     ['/account/password', 'Password'],
     ['/account/two-factor', 'Two-step verification'],
     ['/account/passkeys', 'Passkeys'],
+    ['/account/identities', 'Linked sign-ins'],
     ['/account/sessions', 'Devices'],
     ['/account/history', 'Sign-in history'],
     ['/account/delete', 'Delete account'],
@@ -97,6 +98,13 @@ ${form({
 })}`;
 }
 
+/** For an account made by a provider: a password is set through the same emailed link as a reset. */
+export function setPasswordView(state: State) {
+  return html`${header(state, '/account/password', 'Set a password')}
+<p>Your account has no password yet: you sign in through a linked provider. To sign in with a password too, we email you a link to choose one.</p>
+${form({ action: '/account/password/set', csrf: state.csrf, submit: 'Email me a link', body: null })}`;
+}
+
 export interface SessionItem {
   id: string;
   deviceName: string | null;
@@ -166,12 +174,20 @@ const methodLabels: Record<string, string> = {
   passkey: 'passkey',
 };
 
+/** How a sign-in happened, in words; a federated one names its provider (`oauth:google` → "google"). */
+const methodLabel = (method: string) =>
+  methodLabels[method] ?? (method.startsWith('oauth:') ? `with ${method.slice('oauth:'.length)}` : method);
+
 // Why a sign-in failed, in words (the history keeps the API's code).
 const failureLabels: Record<string, string> = {
   INVALID_CREDENTIALS: 'wrong password',
   ACCOUNT_LOCKED: 'account locked',
   EMAIL_NOT_VERIFIED: 'email not confirmed',
   DEVICE_BLOCKED: 'device blocked',
+  OAUTH_STATE_INVALID: 'started in another browser, or too late',
+  OAUTH_CALLBACK_FAILED: 'refused by the provider',
+  FEDERATED_EMAIL_UNVERIFIED: 'email not confirmed by the provider',
+  ID_TOKEN_INVALID: 'invalid ID token',
   MFA_CODE_INVALID: 'wrong code',
   MFA_LOCKED: 'too many wrong codes',
 };
@@ -193,7 +209,7 @@ export function historyView(state: State & { logins: LoginItem[]; total: number;
   ${state.logins.map(
     (login) => html`<tr>
     <td>${when(login.createdAt)}</td>
-    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${methodLabels[login.method] ?? login.method}${login.failureReason ? `, ${failureLabels[login.failureReason] ?? login.failureReason.toLowerCase().replaceAll('_', ' ')}` : ''})</span>
+    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${methodLabel(login.method)}${login.failureReason ? `, ${failureLabels[login.failureReason] ?? login.failureReason.toLowerCase().replaceAll('_', ' ')}` : ''})</span>
       ${login.flags.map((flag) => html` <span class="badge warn">${flagLabels[flag] ?? flag}</span>`)}</td>
     <td>${place(login)}<br><span class="muted">${login.ipAddress ?? ''}</span></td>
     <td>${[login.deviceName, login.platform].filter(Boolean).join(' · ') || 'Unknown'}</td>

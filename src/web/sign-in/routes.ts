@@ -46,6 +46,10 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
 
   const concludeSignIn = createSignInConclusion(kit);
 
+  /** The sign-in form, with a button for each configured provider. */
+  const loginBody = async (state: Parameters<typeof loginView>[0]) =>
+    loginView({ ...state, providers: await services.federation.listProviders() });
+
   const finish = async (reply: FastifyReply, outcome: SignInOutcome, next: string | null) =>
     seeOther(reply, await concludeSignIn(reply, outcome, next));
 
@@ -58,7 +62,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       const news = query.signed_out === '1' ? 'You have signed out.' : undefined;
       return renderPage(kit, request, reply, {
         title: 'Sign in',
-        body: loginView({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news }),
+        body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news }),
       });
     });
 
@@ -72,7 +76,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       else if (form.password.length > passwordMaxLength) errors.password = 'That password is too long.';
       const state = { csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email: form.email, errors };
       if (Object.keys(errors).length > 0) {
-        return renderPage(kit, request, reply, { title: 'Sign in', body: loginView(state), status: 400 });
+        return renderPage(kit, request, reply, { title: 'Sign in', body: await loginBody(state), status: 400 });
       }
       const outcome = await attempt(() =>
         services.signIn.signInWithPassword(
@@ -87,7 +91,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
           : undefined;
       return renderPage(kit, request, reply, {
         title: 'Sign in',
-        body: loginView({ ...state, problem: outcome.sentence, ...(verifyLink ? { verifyLink } : {}) }),
+        body: await loginBody({ ...state, problem: outcome.sentence, ...(verifyLink ? { verifyLink } : {}) }),
         status: outcome.error.statusCode,
       });
     });
@@ -112,7 +116,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
           csrf: csrf.tokenFor(request),
           problem: 'Signing in took too long. Start again with your password.',
         };
-        return renderPage(kit, request, reply, { title: 'Sign in', body: loginView(state), status: 401 });
+        return renderPage(kit, request, reply, { title: 'Sign in', body: await loginBody(state), status: 401 });
       }
       const state = {
         csrf: csrf.tokenFor(request),

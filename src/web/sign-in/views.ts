@@ -13,7 +13,14 @@ interface FormState {
 const withReturn = (path: string, returnTo: string | undefined) =>
   returnTo ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path;
 
-export function loginView(state: FormState & { email?: string; news?: string | undefined; verifyLink?: string }) {
+export function loginView(
+  state: FormState & {
+    email?: string;
+    news?: string | undefined;
+    verifyLink?: string;
+    providers?: ReadonlyArray<{ id: string; name: string }>;
+  },
+) {
   const errors = state.errors ?? {};
   return html`<h1>Sign in</h1>
 ${state.news ? notice(state.news) : null}
@@ -28,7 +35,20 @@ ${form({
   ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', errors, maxlength: passwordMaxLength, autofocus: Boolean(state.email) })}`,
 })}
 ${passkeyButton('data-passkey-login', 'Sign in with a passkey', state.returnTo)}
+${providerButtons(state.providers ?? [], state.returnTo)}
 <p class="links"><a href="/forgot-password">Forgot your password?</a> · <a href="${withReturn('/register', state.returnTo)}">Create an account</a></p>`;
+}
+
+/** A link per provider: starting a redirect changes nothing until the person comes back from it. */
+function providerButtons(providers: ReadonlyArray<{ id: string; name: string }>, returnTo: string | undefined) {
+  if (providers.length === 0) return null;
+  return html`<div class="providers">
+  <p class="or">or</p>
+  ${providers.map(
+    (provider) =>
+      html`<a class="button secondary" href="${withReturn(`/auth/oauth/${provider.id}`, returnTo)}">Continue with ${provider.name}</a>`,
+  )}
+</div>`;
 }
 
 /** Shown by the page's script where the browser can use passkeys; without script there is nothing to show. */

@@ -1,0 +1,138 @@
+import { and, asc, count, eq, gt, isNull, lt } from 'drizzle-orm';
+import type { Database } from '../../db/database.js';
+import { federatedIdentities, identityProviders, oauthCodes, oauthFlows, users } from '../../db/schema.js';
+
+export type IdentityRow = typeof federatedIdentities.$inferSelect;
+export type FlowRow = typeof oauthFlows.$inferSelect;
+export type CodeRow = typeof oauthCodes.$inferSelect;
+export type ProviderRow = typeof identityProviders.$inferSelect;
+export type NewProviderRow = typeof identityProviders.$inferInsert;
+
+export function createFederationRepository(db: Database) {
+  return {
+    async findIdentity(provider: string, subject: string): Promise<IdentityRow | null> {
+      const [row] = await db
+        .select()
+        .from(federatedIdentities)
+        .where(and(eq(federatedIdentities.provider, provider), eq(federatedIdentities.subject, subject)));
+      return row ?? null;
+    },
+
+    /** Null when the identity is already linked (to anyone): the unique index decides between concurrent links. */
+    async insertIdentity(identity: typeof federatedIdentities.$inferInsert): Promise<IdentityRow | null> {
+      const [row] = await db.insert(federatedIdentities).values(identity).onConflictDoNothing().returning();
+      return row ?? null;
+    },
+
+    async recordIdentityUse(id: string, email: string | null, usedAt: Date): Promise<void> {
+      await db.update(federatedIdentities).set({ email, lastUsedAt: usedAt }).where(eq(federatedIdentities.id, id));
+    },
+
+    listIdentities(userId: number): Promise<IdentityRow[]> {
+      return db
+        .select()
+        .from(federatedIdentities)
+        .where(eq(federatedIdentities.userId, userId))
+        .orderBy(asc(federatedIdentities.createdAt));
+    },
+
+    async countIdentities(userId: number): Promise<number> {
+      const [row] = await db
+        .select({ value: count() })
+        .from(federatedIdentities)
+        .where(eq(federatedIdentities.userId, userId));
+      return row?.value ?? 0;
+    },
+
+    async deleteIdentity(id: string, userId: number): Promise<IdentityRow | null> {
+      const [row] = await db
+        .delete(federatedIdentities)
+        .where(and(eq(federatedIdentities.id, id), eq(federatedIdentities.userId, userId)))
+        .returning();
+      return row ?? null;
+    },
+
+    /**
+     * An unverified account taken by the owner of its address (proved by the
+     * provider): a password someone else may have chosen before them goes.
+     */
+    async claimUnverifiedAccount(userId: number, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ emailVerifiedAt: now, passwordHash: null, updatedAt: now })
+        .where(and(eq(users.id, userId), isNull(users.emailVerifiedAt)))
+        .returning({ id: users.id });
+      return rows.length === 1;
+    },
+
+    async insertFlow(flow: FlowRow): Promise<void> {
+      await db.insert(oauthFlows).values(flow);
+    },
+
+    /** Single use: the row goes as it is read, so a replayed callback finds nothing. */
+    async takeFlow(stateHash: string, now: Date): Promise<FlowRow | null> {
+      const [row] = await db
+        .delete(oauthFlows)
+        .where(and(eq(oauthFlows.stateHash, stateHash), gt(oauthFlows.expiresAt, now)))
+        .returning();
+      return row ?? null;
+    },
+
+    async insertCode(code: typeof oauthCodes.$inferInsert): Promise<void> {
+      await db.insert(oauthCodes).values(code);
+    },
+
+    /** Single use: of two concurrent redemptions only one gets the row. */
+    async consumeCode(codeHash: string, purpose: string, now: Date): Promise<CodeRow | null> {
+      const [row] = await db
+        .update(oauthCodes)
+        .set({ consumedAt: now })
+        .where(
+          and(
+            eq(oauthCodes.codeHash, codeHash),
+            eq(oauthCodes.purpose, purpose),
+            isNull(oauthCodes.consumedAt),
+            gt(oauthCodes.expiresAt, now),
+          ),
+        )
+        .returning();
+      return row ?? null;
+    },
+
+    /** Abandoned redirects and spent codes. */
+    async deleteExpired(now: Date): Promise<void> {
+      await db.delete(oauthFlows).where(lt(oauthFlows.expiresAt, now));
+      await db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, now));
+    },
+
+    listProviders(): Promise<ProviderRow[]> {
+      return db.select().from(identityProviders).orderBy(asc(identityProviders.createdAt));
+    },
+
+    async findProvider(id: string): Promise<ProviderRow | null> {
+      const [row] = await db.select().from(identityProviders).where(eq(identityProviders.id, id));
+      return row ?? null;
+    },
+
+    /** Null when the id is taken. */
+    async insertProvider(provider: NewProviderRow): Promise<ProviderRow | null> {
+      const [row] = await db.insert(identityProviders).values(provider).onConflictDoNothing().returning();
+      return row ?? null;
+    },
+
+    async updateProvider(id: string, changes: Partial<NewProviderRow>): Promise<ProviderRow | null> {
+      const [row] = await db.update(identityProviders).set(changes).where(eq(identityProviders.id, id)).returning();
+      return row ?? null;
+    },
+
+    async deleteProvider(id: string): Promise<boolean> {
+      const rows = await db
+        .delete(identityProviders)
+        .where(eq(identityProviders.id, id))
+        .returning({ id: identityProviders.id });
+      return rows.length === 1;
+    },
+  };
+}
+
+export type FederationRepository = ReturnType<typeof createFederationRepository>;

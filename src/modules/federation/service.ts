@@ -1,0 +1,389 @@
+import { randomUUID } from 'node:crypto';
+import * as openid from 'openid-client';
+import type { Config } from '../../config.js';
+import { isLocked, type Principal } from '../../core/account.js';
+import type { ClientContext, DeviceInfo } from '../../core/client.js';
+import type { Transaction } from '../../core/transaction.js';
+import { AppError } from '../../errors.js';
+import type { Emails } from '../../messages/emails.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Outbox } from '../../platform/outbox.js';
+import { constantTimeEqual, randomToken, sha256Hex } from '../../platform/secrets.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { DeviceService } from '../devices/service.js';
+import type { LoginMethod } from '../login-history/repository.js';
+import type { ConfirmOwner } from '../sessions/confirm-owner.js';
+import type { SessionService } from '../sessions/service.js';
+import type { SignInCompletion } from '../sign-in-completion/service.js';
+import type { TwoFactorService } from '../two-factor/service.js';
+import { normalizeEmail } from '../users/email.js';
+import type { UserRepository, UserRow } from '../users/repository.js';
+import type { Provider, ProviderRegistry } from './providers.js';
+import type { FederationRepository } from './repository.js';
+import type { Assertion, Upstream } from './upstream.js';
+
+interface Deps {
+  confirmOwner: ConfirmOwner;
+  federation: FederationRepository;
+  users: UserRepository;
+  transaction: Transaction<{ federation: FederationRepository; users: UserRepository }>;
+  providers: ProviderRegistry;
+  upstream: Upstream;
+  sessions: SessionService;
+  devices: DeviceService;
+  twoFactor: TwoFactorService;
+  completion: SignInCompletion;
+  outbox: Outbox;
+  emails: Emails;
+  audit: AuditRecorder;
+  clock: Clock;
+  config: Pick<Config, 'publicUrl'>;
+}
+
+// A person may take a while at the provider (a new account there, a second factor).
+const flowTtlMs = 10 * 60_000;
+// The browser carries a finished sign-in to an app right away; a second step on our page may come between.
+const handoffTtlMs = 10 * 60_000;
+// The app trades its code at once, from the redirect it just received.
+const exchangeTtlMs = 60_000;
+
+const methodOf = (provider: Provider): LoginMethod => `oauth:${provider.id}`;
+
+/** Where a redirect to a provider started: the sign-in page (with where to go after), or an owner linking. */
+export type FlowStart = { returnTo: string | null; deviceId?: string | undefined; linkUserId?: number | undefined };
+
+/** How a callback ended: a sign-in (maybe with a second step pending), or an identity linked to the signed-in owner. */
+export type CallbackResult =
+  | {
+      kind: 'signed-in';
+      outcome: Awaited<ReturnType<SignInCompletion['complete']>> | SecondStep;
+      user: UserRow;
+      provider: Provider;
+      returnTo: string | null;
+    }
+  | { kind: 'linked'; provider: Provider; returnTo: string | null };
+
+type SecondStep = NonNullable<Awaited<ReturnType<TwoFactorService['challengeIfRequired']>>>;
+
+/**
+ * Federated sign-in: the redirect flow, the native (ID token) flow, and the
+ * rules that decide which account an identity belongs to. The provider's
+ * subject identifies an identity; an email links it to an existing account
+ * only when the provider says it verified that address.
+ */
+export function createFederationService(deps: Deps) {
+  const { federation, users, transaction, providers, upstream, sessions, devices, twoFactor } = deps;
+  const { completion, confirmOwner, outbox, emails, audit, clock } = deps;
+
+  async function linkIdentity(user: UserRow, provider: Provider, assertion: Assertion): Promise<void> {
+    const now = clock.now();
+    const linked = await federation.insertIdentity({
+      id: randomUUID(),
+      userId: user.id,
+      provider: provider.id,
+      subject: assertion.subject,
+      email: assertion.email,
+      createdAt: now,
+      lastUsedAt: now,
+    });
+    if (!linked) {
+      // Linked meanwhile by a concurrent callback: fine if to the same account.
+      const winner = await federation.findIdentity(provider.id, assertion.subject);
+      if (winner?.userId === user.id) return;
+      throw new AppError('IDENTITY_TAKEN');
+    }
+    await outbox.enqueue(emails.identityLinked(user.email, provider.name, now));
+    await audit.record('identity.linked', {
+      actorUserId: user.id,
+      targetUserId: user.id,
+      details: { provider: provider.id, identityId: linked.id },
+    });
+  }
+
+  /**
+   * The account an identity signs in to. Known identity: its account. Else
+   * only a verified address: the account that has it (linked, its owner
+   * emailed), or a new one. An unverified account with that address is
+   * someone's unproven claim on it; the provider's proof wins, and a
+   * password set by whoever made it is dropped (pre-hijacking).
+   */
+  async function resolveAccount(provider: Provider, assertion: Assertion): Promise<UserRow> {
+    const now = clock.now();
+    const identity = await federation.findIdentity(provider.id, assertion.subject);
+    if (identity) {
+      await federation.recordIdentityUse(identity.id, assertion.email, now);
+      const owner = await users.findUserById(identity.userId);
+      if (owner) return owner;
+    }
+    if (!assertion.email || !assertion.emailVerified) throw new AppError('FEDERATED_EMAIL_UNVERIFIED');
+    const email = normalizeEmail(assertion.email);
+    const existing = await users.findUserByEmail(email);
+    if (existing) {
+      if (!existing.emailVerifiedAt && (await federation.claimUnverifiedAccount(existing.id, now))) {
+        await sessions.endAllSessions(existing.id, { actorUserId: existing.id, reason: 'account_claimed' });
+        await audit.record('email.verified', {
+          actorUserId: existing.id,
+          targetUserId: existing.id,
+          details: { provider: provider.id, passwordRemoved: true },
+        });
+      }
+      await linkIdentity(existing, provider, assertion);
+      return (await users.findUserById(existing.id)) ?? existing;
+    }
+    const created = await users.insertUserIfEmailFree(
+      {
+        email,
+        passwordHash: null,
+        firstName: assertion.givenName,
+        lastName: assertion.familyName,
+        accountType: 'INDIVIDUAL',
+        emailVerifiedAt: now,
+        createdAt: now,
+      },
+      ['USER'],
+    );
+    // Taken meanwhile by a concurrent sign-up: the address now has an account, which the rules above handle.
+    if (!created) return resolveAccount(provider, assertion);
+    await audit.record('user.registered', {
+      actorUserId: created.id,
+      targetUserId: created.id,
+      details: { provider: provider.id },
+    });
+    await linkIdentity(created, provider, assertion);
+    return created;
+  }
+
+  /** What a password sign-in checks, then the second factor unless the provider vouches for one. */
+  async function admit(
+    user: UserRow,
+    provider: Provider,
+    providerMfa: boolean,
+    device: DeviceInfo,
+    client: ClientContext,
+    { secondStep }: { secondStep: boolean },
+  ) {
+    const method = methodOf(provider);
+    const now = clock.now();
+    const refusal = isLocked(user, now)
+      ? new AppError('ACCOUNT_LOCKED', {
+          ...(user.lockedUntil
+            ? { retryAfterSeconds: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) }
+            : {}),
+        })
+      : user.emailVerifiedAt
+        ? null
+        : new AppError('EMAIL_NOT_VERIFIED');
+    if (refusal) {
+      await completion.recordFailure(user.id, device, client, method, refusal.code);
+      throw refusal;
+    }
+    const pending =
+      secondStep && !providerMfa ? await twoFactor.challengeIfRequired(user, device, client, method) : null;
+    return pending ?? completion.complete(user, device, client, method);
+  }
+
+  /** A refusal from the provider or of its answer, in login history too; then passed on. */
+  async function recorded<T>(provider: Provider, device: DeviceInfo, client: ClientContext, work: () => Promise<T>) {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AppError && error.code !== 'ACCOUNT_LOCKED' && error.code !== 'EMAIL_NOT_VERIFIED') {
+        await completion.recordFailure(null, device, client, methodOf(provider), error.code);
+      }
+      throw error;
+    }
+  }
+
+  async function issueCode(purpose: 'handoff' | 'exchange', userId: number, provider: string, returnTo: string | null) {
+    const code = randomToken();
+    const now = clock.now();
+    await federation.insertCode({
+      codeHash: sha256Hex(code),
+      purpose,
+      userId,
+      provider,
+      returnTo,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + (purpose === 'handoff' ? handoffTtlMs : exchangeTtlMs)),
+    });
+    return code;
+  }
+
+  return {
+    providers,
+
+    /** Discovers every environment provider; answers which could not be reached, and why. */
+    async warmUp(): Promise<Array<{ provider: string; message: string }>> {
+      const outcomes = await Promise.allSettled(providers.environment.map((provider) => upstream.connect(provider)));
+      return outcomes.flatMap((outcome, index) =>
+        outcome.status === 'rejected'
+          ? [{ provider: providers.environment[index]?.id ?? '', message: (outcome.reason as Error).message }]
+          : [],
+      );
+    },
+
+    /** What the sign-in page and apps show: a button per provider. */
+    async listProviders() {
+      return (await providers.list()).map(({ id, name, type }) => ({ id, name, type }));
+    },
+
+    /** Starts a redirect: the provider's authorization URL, and the `state` the browser keeps in a cookie. */
+    async begin(providerId: string, start: FlowStart): Promise<{ url: string; state: string }> {
+      const provider = await providers.find(providerId);
+      const secrets = {
+        state: openid.randomState(),
+        nonce: openid.randomNonce(),
+        codeVerifier: openid.randomPKCECodeVerifier(),
+      };
+      const url = await upstream.authorizationUrl(provider, secrets);
+      const now = clock.now();
+      await federation.deleteExpired(now);
+      await federation.insertFlow({
+        stateHash: sha256Hex(secrets.state),
+        provider: provider.id,
+        codeVerifier: secrets.codeVerifier,
+        nonce: secrets.nonce,
+        returnTo: start.returnTo,
+        deviceId: start.deviceId ?? null,
+        linkUserId: start.linkUserId ?? null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + flowTtlMs),
+      });
+      return { url, state: secrets.state };
+    },
+
+    /**
+     * The provider's answer. The `state` must be the one this browser's cookie
+     * holds (a login CSRF cannot plant someone else's sign-in) and a flow we
+     * started and did not finish yet; openid-client then checks the code,
+     * PKCE, the ID token and its nonce.
+     */
+    async callback(
+      providerId: string,
+      parameters: URLSearchParams,
+      browserState: string | undefined,
+      browser: DeviceInfo,
+      client: ClientContext,
+    ): Promise<CallbackResult> {
+      const provider = await providers.find(providerId);
+      return recorded(provider, browser, client, async () => {
+        const state = parameters.get('state');
+        if (!state || !browserState || !constantTimeEqual(state, browserState))
+          throw new AppError('OAUTH_STATE_INVALID');
+        const flow = await federation.takeFlow(sha256Hex(state), clock.now());
+        if (!flow || flow.provider !== provider.id) throw new AppError('OAUTH_STATE_INVALID');
+        const device = flow.deviceId ? { ...browser, deviceId: flow.deviceId } : browser;
+        const assertion = await upstream.finish(provider, parameters, {
+          state,
+          nonce: flow.nonce,
+          codeVerifier: flow.codeVerifier,
+        });
+        if (flow.linkUserId !== null) {
+          const owner = await users.findUserById(flow.linkUserId);
+          if (!owner) throw new AppError('UNAUTHORIZED');
+          const existing = await federation.findIdentity(provider.id, assertion.subject);
+          if (existing && existing.userId !== owner.id) throw new AppError('IDENTITY_TAKEN');
+          if (!existing) await linkIdentity(owner, provider, assertion);
+          return { kind: 'linked', provider, returnTo: flow.returnTo };
+        }
+        await devices.assertAllowed(device.deviceId);
+        const user = await resolveAccount(provider, assertion);
+        const outcome = await admit(user, provider, assertion.mfa, device, client, { secondStep: true });
+        return { kind: 'signed-in', outcome, user, provider, returnTo: flow.returnTo };
+      });
+    },
+
+    /** Native apps: the provider's ID token (from its SDK) for our sign-in answer; the same rules as the redirect. */
+    async signInWithIdToken(
+      providerId: string,
+      input: { idToken: string; nonce?: string | undefined; deviceInfo?: DeviceInfo | undefined },
+      client: ClientContext,
+    ) {
+      const provider = await providers.find(providerId);
+      const device = input.deviceInfo ?? {};
+      return recorded(provider, device, client, async () => {
+        await devices.assertAllowed(device.deviceId);
+        const assertion = await upstream.verifyIdToken(provider, input.idToken, input.nonce);
+        const user = await resolveAccount(provider, assertion);
+        return admit(user, provider, assertion.mfa, device, client, { secondStep: true });
+      });
+    },
+
+    /**
+     * Links another identity to the signed-in owner: a new way into the
+     * account, so it needs the password or a sign-in of the last 5 minutes.
+     */
+    async beginLink(principal: Principal, providerId: string, password: string | undefined, deviceId: string) {
+      await confirmOwner(principal, password);
+      return this.begin(providerId, { returnTo: null, deviceId, linkUserId: principal.userId });
+    },
+
+    /** A browser finished a sign-in meant for an app: a single-use ticket it carries to the hand-off, bound to this user. */
+    issueHandoff: (userId: number, provider: string, returnTo: string) =>
+      issueCode('handoff', userId, provider, returnTo),
+
+    /**
+     * The hand-off: the signed-in browser (second step done) trades its
+     * ticket for the app's one-time code, and learns where to take it.
+     */
+    async redeemHandoff(ticket: string, userId: number): Promise<{ code: string; returnTo: string }> {
+      const row = await federation.consumeCode(sha256Hex(ticket), 'handoff', clock.now());
+      if (!row || row.userId !== userId || !row.returnTo) throw new AppError('OAUTH_CODE_INVALID');
+      return { code: await issueCode('exchange', userId, row.provider, null), returnTo: row.returnTo };
+    },
+
+    /** The app's code for the seed's sign-in answer, once, within 60 seconds; the browser already passed any second step. */
+    async exchange(input: { code: string; deviceInfo?: DeviceInfo | undefined }, client: ClientContext) {
+      const device = input.deviceInfo ?? {};
+      await devices.assertAllowed(device.deviceId);
+      const row = await federation.consumeCode(sha256Hex(input.code), 'exchange', clock.now());
+      const user = row ? await users.findUserById(row.userId) : null;
+      if (!row || !user) throw new AppError('OAUTH_CODE_INVALID');
+      const provider = await providers.find(row.provider).catch(() => null);
+      if (!provider) throw new AppError('OAUTH_CODE_INVALID');
+      return admit(user, provider, false, device, client, { secondStep: false });
+    },
+
+    /** Whether linking may ask for a password: an account made by a provider has none until its owner sets one. */
+    async hasPassword(userId: number): Promise<boolean> {
+      return (await users.findUserById(userId))?.passwordHash != null;
+    },
+
+    async listIdentities(userId: number) {
+      const names = new Map((await providers.list()).map((provider) => [provider.id, provider.name]));
+      return (await federation.listIdentities(userId)).map((identity) => ({
+        id: identity.id,
+        provider: identity.provider,
+        providerName: names.get(identity.provider) ?? identity.provider,
+        email: identity.email,
+        createdAt: identity.createdAt.toISOString(),
+        lastUsedAt: identity.lastUsedAt?.toISOString() ?? null,
+      }));
+    },
+
+    /**
+     * Removes a linked identity unless it is the account's last way in
+     * (no password, no passkey, no other identity). Like removing a passkey,
+     * it needs the password or a sign-in of the last 5 minutes.
+     */
+    async unlink(principal: Principal, identityId: string, password: string | undefined): Promise<void> {
+      const { userId } = principal;
+      await confirmOwner(principal, password);
+      const removed = await transaction(async (repositories) => {
+        const waysIn = await repositories.users.lockAndCountWaysIn(userId);
+        const identity = (await repositories.federation.listIdentities(userId)).find((row) => row.id === identityId);
+        if (!identity) throw new AppError('IDENTITY_NOT_FOUND');
+        if (waysIn <= 1) throw new AppError('LAST_SIGN_IN_METHOD');
+        return repositories.federation.deleteIdentity(identityId, userId);
+      });
+      if (!removed) throw new AppError('IDENTITY_NOT_FOUND');
+      await audit.record('identity.unlinked', {
+        actorUserId: userId,
+        targetUserId: userId,
+        details: { provider: removed.provider, identityId },
+      });
+    },
+  };
+}
+
+export type FederationService = ReturnType<typeof createFederationService>;
