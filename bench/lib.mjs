@@ -396,14 +396,14 @@ const startFlags =
  * The real server, `node <npm start's flags> dist/main.js`, pinned to the server core. Cold start
  * is measured from spawn to the first 200 from /ready.
  */
-export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = [] }) {
+export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = [], logLevel = 'warn' }) {
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     // Development, so that register answers carry the dev-only `otp` the sign-up flow needs.
     NODE_ENV: 'development',
     APP_SECRET: appSecret,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: logLevel,
     MAIL_TRANSPORT: 'console',
     SMS_PROVIDER: 'console',
     // Limits high enough never to trigger: they would turn throughput into 429s.
@@ -668,20 +668,34 @@ export async function leastDisturbed(run) {
  * per-run state (counters) starts fresh; `before()` runs ahead of each attempt.
  */
 export function measure(name, makeOptions, { pid, during, before } = {}) {
+  // A scenario's options either drive autocannon, or bring their own generator (`run`, wrk).
+  const go = (options, duration) =>
+    options.run ? options.run(duration) : cannon({ ...options, duration }).then((result) => ({ result }));
   return leastDisturbed(async () => {
     await before?.();
     if (settings.warmup > 0) {
       const { collect: _ignored, ...warmup } = makeOptions();
-      await cannon({ ...warmup, duration: settings.warmup });
+      await go(warmup, settings.warmup);
     }
     const { collect, ...options } = makeOptions();
     const rss = pid ? sampleRss(pid) : null;
     const cpu = cpuMeter(pid);
     const side = during ? during() : null;
-    const result = await cannon(options);
+    const { result, generatorPct } = await go(options, settings.duration);
     const usage = cpu.stop();
+    if (generatorPct !== undefined) {
+      // wrk is a process of its own: its CPU is the load generator's, not "other".
+      usage.loadGeneratorPct += generatorPct;
+      usage.otherPct = Math.max(0, usage.otherPct - generatorPct);
+    }
     const rssMaxMb = rss ? rss.stop() : null;
-    const summary = summarize(result, { connections: options.connections, cpu: usage, rssMaxMb });
+    const summary = summarize(result, {
+      connections: options.connections,
+      cpu: usage,
+      rssMaxMb,
+      generator: options.run ? 'wrk' : 'autocannon',
+    });
+    if (generatorPct) summary.generatorLimit = Math.round(summary.requestsPerSecond / (generatorPct / 100));
     if (side) Object.assign(summary, await side);
     if (collect) Object.assign(summary, collect());
     printLine(name, summary);
@@ -694,16 +708,12 @@ export function printLine(name, s) {
     ? ` | cpu server ${s.cpu.serverPct ?? '-'}% pg ${s.cpu.postgresPct}% loadgen ${s.cpu.loadGeneratorPct}% other ${s.cpu.otherPct}%`
     : '';
   log(
-    `${name.padEnd(22)} ${String(s.requestsPerSecond).padStart(7)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  non-2xx ${s.non2xx}  errors ${s.errors}${cpu}`,
+    `${name.padEnd(22)} ${String(s.requestsPerSecond).padStart(7)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  non-2xx ${s.non2xx}  errors ${s.errors}${cpu} (${s.generator}${s.generatorLimit ? `, limit ~${s.generatorLimit} req/s` : ''})`,
   );
 }
 
 // ---------------------------------------------------------------------------
 // Scenario request generators
-
-export function ceilingOptions(url) {
-  return { url: `${url}/`, connections: settings.connections };
-}
 
 /** GET /auth/profile, each request with the next token of the spread (many users, many sessions). */
 export function profileOptions(url, accessTokens, { connections = settings.connections, ...rest } = {}) {

@@ -17,7 +17,6 @@ import {
   argon2Parameters,
   benchPassword,
   cannon,
-  ceilingOptions,
   checkRevocation,
   cpuMeter,
   createPopulation,
@@ -31,7 +30,6 @@ import {
   measure,
   pacedReads,
   printLine,
-  profileOptions,
   readRssMb,
   refreshOptions,
   root,
@@ -46,8 +44,14 @@ import {
   summarize,
   waitForQuiet,
 } from './lib.mjs';
+import { ensureWrk, wrkGet } from './wrk.mjs';
 
-const ports = { gatehouse: settings.port + 1, ceiling: settings.port + 2, embedded: settings.port + 3 };
+const ports = {
+  gatehouse: settings.port + 1,
+  ceiling: settings.port + 2,
+  embedded: settings.port + 3,
+  logging: settings.port + 4,
+};
 
 // ---------------------------------------------------------------------------
 // PostgreSQL administration (the bench database only)
@@ -141,7 +145,8 @@ async function profileScenario(name, server, population, { revocation = false } 
           .then(() => checkRevocation(server.url, population.users[0].email))
           .then((check) => ({ revocation: check }))
     : undefined;
-  const summary = await measure(name, () => profileOptions(server.url, population.accessTokens), {
+  const rotate = { header: 'authorization', values: population.accessTokens.map((token) => `Bearer ${token}`) };
+  const summary = await measure(name, () => wrkGet(server.url, '/auth/profile', { rotate }), {
     pid: server.pid,
     during,
   });
@@ -298,12 +303,45 @@ const idleRss = async (pid) => {
 // ---------------------------------------------------------------------------
 // Phases
 
+/** A signed-in browser's cookies, through the hosted sign-in form as a person would. */
+async function browserSession(base, email) {
+  const page = await fetch(`${base}/login`);
+  const device = page.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  const signedIn = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: device, origin: base },
+    body: new URLSearchParams({ _csrf: csrf, email, password: benchPassword }).toString(),
+  });
+  const session = signedIn.headers.getSetCookie().map((line) => line.split(';')[0]);
+  if (signedIn.status !== 303 || session.length === 0) throw new Error(`browser sign-in: ${signedIn.status}`);
+  return [device, ...session].join('; ');
+}
+
+/**
+ * The request log's cost: the same authenticated read on a second server at
+ * the default LOG_LEVEL=info (one line per request, to a pipe that is read
+ * and dropped) right after the warn-level one.
+ */
+async function requestLogPhase(results, url, population) {
+  const server = await startGatehouse({ port: ports.logging, databaseUrl: url, logLevel: 'info' });
+  try {
+    results.scenarios.profileInfo = await profileScenario('profile (LOG_LEVEL=info)', server, population);
+  } finally {
+    await stopChild(server.child);
+  }
+}
+
 async function ceilingPhase(results) {
   log('ceiling: bare Fastify route');
   const ceiling = await startCeiling(ports.ceiling);
   try {
     results.memory.ceilingIdleMb = await idleRss(ceiling.pid);
-    results.scenarios.ceiling = await measure('ceiling', () => ceilingOptions(ceiling.url), { pid: ceiling.pid });
+    results.scenarios.ceiling = await measure('ceiling', () => wrkGet(ceiling.url, '/'), { pid: ceiling.pid });
   } finally {
     await stopChild(ceiling.child);
   }
@@ -361,13 +399,23 @@ async function postgresPhase(results, runId) {
 
     const emails = population.users.map((user) => user.email);
     // Diagnostic: a Gatehouse route with every hook but no database work, the app's own ceiling.
-    results.scenarios.health = await measure(
-      'health (no database)',
-      () => ({ url: `${server.url}/health`, connections: settings.connections }),
+    results.scenarios.health = await measure('health (no database)', () => wrkGet(server.url, '/health'), {
+      pid: server.pid,
+    });
+    await settle();
+    results.scenarios.profile = await profileScenario('profile', server, population, { revocation: true });
+    await requestLogPhase(results, url, population);
+    results.scenarios.loginPage = await measure('GET /login (page)', () => wrkGet(server.url, '/login'), {
+      pid: server.pid,
+    });
+    await settle();
+    const cookie = await browserSession(server.url, population.users[0].email);
+    results.scenarios.accountPage = await measure(
+      'GET /account (page)',
+      () => wrkGet(server.url, '/account', { rotate: { header: 'cookie', values: [cookie] } }),
       { pid: server.pid },
     );
     await settle();
-    results.scenarios.profile = await profileScenario('profile', server, population, { revocation: true });
     results.scenarios.refresh = await refreshScenario('refresh', server, population);
     results.scenarios.login = await loginScenario('login', server, emails);
     results.scenarios.mixed = await mixedScenario(server, population);
@@ -419,6 +467,11 @@ async function embeddedPhase(results, runId) {
     results.coldStart.embeddedFreshMs = server.coldStartMs;
     log(`cold start (embedded, fresh data dir): ${server.coldStartMs} ms`);
     results.memory.embeddedIdleAtReadyMb = await idleRss(server.pid);
+    await sleep(30_000);
+    results.memory.embeddedIdleAfter30sMb = readRssMb(server.pid);
+    log(
+      `embedded RSS: ${results.memory.embeddedIdleAtReadyMb} MB at ready, ${results.memory.embeddedIdleAfter30sMb} MB 30 s later`,
+    );
     const population = await createPopulation(server.url, settings.users, `${runId}e`);
     const emails = population.users.map((user) => user.email);
     results.scenarios.embeddedProfile = await profileScenario('embedded: profile', server, population);
@@ -427,6 +480,14 @@ async function embeddedPhase(results, runId) {
     results.memory.embeddedUnderLoadMaxMb = Math.max(
       ...['embeddedProfile', 'embeddedRefresh', 'embeddedLogin'].map((key) => results.scenarios[key].rssMaxMb ?? 0),
     );
+    results.memory.embeddedIdleAfterLoadMb = await idleRss(server.pid);
+    await stopChild(server.child);
+    // A second start on the same data directory: what a restarted deployment sits at.
+    server = await startGatehouse({ port: ports.embedded, dataDir });
+    results.coldStart.embeddedRestartMs = server.coldStartMs;
+    results.memory.embeddedRestartAtReadyMb = await idleRss(server.pid);
+    await sleep(30_000);
+    results.memory.embeddedRestartAfter30sMb = readRssMb(server.pid);
   } finally {
     if (server) await stopChild(server.child);
     rmSync(dataDir, { recursive: true, force: true });
@@ -450,6 +511,26 @@ function evaluateTargets(results) {
       `${s.profile.requestsPerSecond} vs ${s.ceiling.requestsPerSecond} req/s`,
       ratio,
       ratio >= 0.5,
+    );
+  }
+  if (s.profileInfo && s.profile) {
+    // Per-request cost of the log line: the difference of the two reads' time per request on one core.
+    const microseconds =
+      (1e6 / s.profileInfo.requestsPerSecond - 1e6 / s.profile.requestsPerSecond) * (s.profile.cpu.serverPct / 100);
+    add(
+      'request log <= 3 us per request (info vs warn)',
+      `${Math.round(microseconds * 10) / 10} us (${s.profileInfo.requestsPerSecond} vs ${s.profile.requestsPerSecond} req/s)`,
+      microseconds / 3,
+      microseconds <= 3,
+    );
+  }
+  if (s.profileInfo && s.ceiling) {
+    const ratio = s.profileInfo.requestsPerSecond / s.ceiling.requestsPerSecond;
+    add(
+      'profile at LOG_LEVEL=info >= 0.4 x ceiling',
+      `${s.profileInfo.requestsPerSecond} vs ${s.ceiling.requestsPerSecond} req/s`,
+      ratio,
+      ratio >= 0.4,
     );
   }
   if (s.profile?.revocation) {
@@ -486,6 +567,14 @@ function evaluateTargets(results) {
     );
   }
   const memory = results.memory;
+  if (memory.embeddedRestartAfter30sMb) {
+    add(
+      'embedded steady RSS <= 250 MB',
+      `${memory.embeddedRestartAfter30sMb} MB (first start: ${memory.embeddedIdleAfter30sMb} MB)`,
+      memory.embeddedRestartAfter30sMb / 250,
+      memory.embeddedRestartAfter30sMb <= 250,
+    );
+  }
   if (memory.idleAtReadyMb) {
     add(
       'idle RSS <= 120 MB (at ready)',
@@ -539,6 +628,9 @@ function printTable(results) {
   row('ceiling (bare Fastify)', s.ceiling);
   row('health (Gatehouse, no DB)', s.health);
   row('profile', s.profile);
+  row('profile (LOG_LEVEL=info)', s.profileInfo);
+  row('GET /login (page)', s.loginPage);
+  row('GET /account (page)', s.accountPage);
   row('refresh', s.refresh);
   row('login', s.login);
   row('argon2 (raw verify/s)', s.argon2);
@@ -592,6 +684,7 @@ async function main() {
     memory: {},
     scenarios: {},
   };
+  ensureWrk();
   log(
     `${results.machine.nproc} cores (${results.machine.cpuModel}), Node ${process.version}, load average ${results.machine.loadAverageAtStart}; ${settings.warmup}s warm-up + ${settings.duration}s per scenario`,
   );
