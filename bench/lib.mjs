@@ -422,8 +422,10 @@ export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = []
     join(root, 'dist', 'main.js'),
   ]);
   const startedAt = performance.now();
-  // stdout (request logs below warn are off; console emails) is discarded.
-  const child = spawnTracked('gatehouse', command, args, { env });
+  // stdout (the request log at info, console emails) goes through a pipe that this process (on the
+  // load core, like a log collector) reads and drops: writing to a pipe costs what it costs in production.
+  const child = spawnTracked('gatehouse', command, args, { env, stdout: 'pipe' });
+  child.stdout.resume();
   const url = `http://127.0.0.1:${port}`;
   await waitForOk(`${url}/ready`, child, 120_000);
   const coldStartMs = Math.round(performance.now() - startedAt);

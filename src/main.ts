@@ -6,7 +6,7 @@ import { openDatabase } from './db/database.js';
 import { registerMetricsRoute } from './http/observability.js';
 import { createSuperAdmin } from './modules/user-admin/super-admin.js';
 import { resolveAppSecret } from './platform/app-secret.js';
-import { createLogger } from './platform/logger.js';
+import { createLogger, flushLogger } from './platform/logger.js';
 import { composeServices } from './services.js';
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
@@ -61,6 +61,7 @@ async function start(config: Config): Promise<void> {
     await metricsServer?.close();
     await app.close();
     await database.close();
+    await flushLogger(logger);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -15,8 +15,21 @@ const redactPaths = [
   '*.token',
 ];
 
+/**
+ * To stdout without a write call per line: lines written while a write is in
+ * flight go out together in the next one (each line is still written at once
+ * when the server is idle). `flushLogger` before the process exits.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
+  return pino(
+    { level, redact: { paths: redactPaths, censor: '[redacted]' } },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/** Writes out what the asynchronous destination still holds. */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /**
