@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, openBrowser } from '../../../test/form-browser.js';
 import {
   buildTestApp,
   createAdmin,
@@ -64,37 +64,29 @@ function person(overrides: Partial<UpstreamPerson> = {}): UpstreamPerson {
   };
 }
 
-type Cookies = Record<string, string>;
-
-function cookiesOf(response: LightMyRequestResponse, into: Cookies = {}): Cookies {
-  for (const cookie of response.cookies) {
-    if (cookie.value === '' || (cookie as { maxAge?: number }).maxAge === 0) delete into[cookie.name];
-    else into[cookie.name] = cookie.value;
-  }
-  return into;
-}
-
-/** The browser's first step: our redirect to the provider, with the cookies it set. */
-async function begin(query = '') {
-  const response = await test.app.inject({ method: 'GET', url: `/auth/oauth/test${query}` });
+/** A browser's first step: our redirect to the provider (its cookies stay in `browser`). */
+async function begin(query = '', browser = openBrowser(test.app), provider = 'test') {
+  const response = await browser.get(`/auth/oauth/${provider}${query}`);
   expect(response.statusCode).toBe(303);
-  return { authorizationUrl: response.headers.location as string, cookies: cookiesOf(response) };
+  return { authorizationUrl: response.headers.location as string, browser };
 }
 
-async function callback(url: URL, cookies: Cookies) {
-  const response = await test.app.inject({ method: 'GET', url: `${url.pathname}${url.search}`, cookies });
-  cookiesOf(response, cookies);
-  return response;
-}
+/** The provider sends the browser back to us. */
+const callback = (url: URL, browser: Browser) => browser.get(`${url.pathname}${url.search}`);
 
 /** The whole redirect flow for `who`: our redirect, the provider's sign-in, the callback. */
-async function signInThroughProvider(who: UpstreamPerson, query = '', tamper?: (url: URL) => void) {
+async function signInThroughProvider(
+  who: UpstreamPerson,
+  query = '',
+  tamper?: (url: URL) => void,
+  browser = openBrowser(test.app),
+) {
   upstream.signInAs(who);
-  const { authorizationUrl, cookies } = await begin(query);
+  const { authorizationUrl } = await begin(query, browser);
   const url = new URL(authorizationUrl);
   tamper?.(url);
   const back = await followUpstream(url.href, callbackPrefix);
-  return { response: await callback(back, cookies), cookies, back };
+  return { response: await callback(back, browser), browser, back };
 }
 
 async function userByEmail(email: string) {
@@ -117,26 +109,26 @@ describe('GET /auth/providers', () => {
 
 describe('the redirect flow', () => {
   it('sends the browser to the provider with state, nonce and PKCE S256', async () => {
-    const { authorizationUrl, cookies } = await begin();
+    const { authorizationUrl, browser } = await begin();
     const url = new URL(authorizationUrl);
     expect(url.origin).toBe(upstream.issuer);
     expect(url.searchParams.get('redirect_uri')).toBe(callbackPrefix);
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('nonce')).toMatch(/^[\w-]{40,}$/);
-    expect(cookies.gatehouse_oauth).toBe(url.searchParams.get('state'));
+    expect(browser.cookie('gatehouse_oauth')).toBe(url.searchParams.get('state'));
   });
 
   it('creates a verified account with no password for a new identity with a verified email, and signs the browser in', async () => {
     const who = person({ family_name: 'Lovelace' });
-    const { response, cookies } = await signInThroughProvider(who);
+    const { response, browser } = await signInThroughProvider(who);
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/account');
-    expect(cookies.gatehouse).toBeTruthy();
+    expect(browser.cookie('gatehouse')).toBeTruthy();
 
     const user = await userByEmail(who.email as string);
     expect(user).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', passwordHash: null });
     expect(user?.emailVerifiedAt).toBeInstanceOf(Date);
-    const account = await test.app.inject({ method: 'GET', url: '/account', cookies });
+    const account = await browser.get('/account');
     expect(account.statusCode).toBe(200);
     expect(account.body).toContain(who.email);
     // No password: a password sign-in fails like any wrong password.
@@ -178,10 +170,10 @@ describe('the redirect flow', () => {
 
   it('never links through an email the provider did not verify, nor creates an account with it', async () => {
     const owner = await createVerifiedUser(test);
-    const { response, cookies } = await signInThroughProvider(person({ email: owner.email, email_verified: false }));
+    const { response, browser } = await signInThroughProvider(person({ email: owner.email, email_verified: false }));
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain('did not confirm your email address');
-    expect(cookies.gatehouse).toBeUndefined();
+    expect(browser.cookie('gatehouse')).toBeUndefined();
     expect((await get(test.app, '/auth/identities', owner.accessToken)).json().identities).toEqual([]);
 
     const stranger = person({ email_verified: false });
@@ -206,27 +198,27 @@ describe('the redirect flow', () => {
     const second = await begin();
     const back = await followUpstream(first.authorizationUrl, callbackPrefix);
     // The provider's answer to the first flow, in a browser that started another (login CSRF).
-    const response = await callback(back, second.cookies);
+    const response = await callback(back, second.browser);
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('started in another browser');
-    expect(second.cookies.gatehouse).toBeUndefined();
+    expect(second.browser.cookie('gatehouse')).toBeUndefined();
   });
 
   it('refuses a replayed callback', async () => {
-    const { response, cookies, back } = await signInThroughProvider(person());
+    const { response, browser, back } = await signInThroughProvider(person());
     expect(response.statusCode).toBe(303);
-    const state = back.searchParams.get('state') as string;
-    const again = await callback(back, { ...cookies, gatehouse_oauth: state });
+    browser.setCookie('gatehouse_oauth', back.searchParams.get('state') as string);
+    const again = await callback(back, browser);
     expect(again.statusCode).toBe(400);
   });
 
   it('refuses an ID token whose nonce is not the one sent', async () => {
-    const { response, cookies } = await signInThroughProvider(person(), '', (url) =>
+    const { response, browser } = await signInThroughProvider(person(), '', (url) =>
       url.searchParams.set('nonce', 'a-nonce-someone-else-chose-0123456789abcdef'),
     );
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('The provider did not complete the sign-in');
-    expect(cookies.gatehouse).toBeUndefined();
+    expect(browser.cookie('gatehouse')).toBeUndefined();
   });
 
   it('refuses when the PKCE challenge was stripped or the verifier does not match it', async () => {
@@ -239,16 +231,16 @@ describe('the redirect flow', () => {
       url.searchParams.set('code_challenge', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'),
     );
     expect(replaced.response.statusCode).toBe(400);
-    expect(replaced.cookies.gatehouse).toBeUndefined();
+    expect(replaced.browser.cookie('gatehouse')).toBeUndefined();
   });
 
   it('answers a refusal at the provider (the person cancelled) with a page, not an error', async () => {
-    const { authorizationUrl, cookies } = await begin();
+    const { authorizationUrl, browser } = await begin();
     const state = new URL(authorizationUrl).searchParams.get('state') as string;
     const back = new URL(
       `${callbackPrefix}?error=access_denied&state=${state}&iss=${encodeURIComponent(upstream.issuer)}`,
     );
-    const response = await callback(back, cookies);
+    const response = await callback(back, browser);
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('text/html');
   });
@@ -262,29 +254,25 @@ describe('the redirect flow', () => {
       { lockedAt: test.clock.now(), lockedUntil: null, lockReason: 'test' },
       test.clock.now(),
     );
-    const { response, cookies } = await signInThroughProvider(who);
+    const { response, browser } = await signInThroughProvider(who);
     expect(response.statusCode).toBe(423);
-    expect(cookies.gatehouse).toBeUndefined();
+    expect(browser.cookie('gatehouse')).toBeUndefined();
   });
 
   it('takes a form-posted answer (Apple) as the browser that set off, even without its device cookie', async () => {
     const admin = await createAdmin(test);
     const deviceId = crypto.randomUUID();
     upstream.signInAs(person());
-    const start = await test.app.inject({
-      method: 'GET',
-      url: '/auth/oauth/test',
-      cookies: { gatehouse_device: deviceId },
-    });
-    const back = await followUpstream(start.headers.location as string, callbackPrefix);
+    const browser = openBrowser(test.app);
+    browser.setCookie('gatehouse_device', deviceId);
+    const { authorizationUrl } = await begin('', browser);
+    const back = await followUpstream(authorizationUrl, callbackPrefix);
+    // Cross-site: the Lax cookies stay behind; the state cookie (SameSite=None on https) comes along.
+    const crossSite = openBrowser(test.app);
+    crossSite.setCookie('gatehouse_oauth', browser.cookie('gatehouse_oauth') as string);
     const formPost = () =>
-      test.app.inject({
-        method: 'POST',
-        url: '/auth/oauth/test/callback',
-        // Cross-site: the Lax cookies stay behind; the state cookie (SameSite=None on https) comes along.
-        cookies: { gatehouse_oauth: cookiesOf(start).gatehouse_oauth as string },
-        payload: back.searchParams.toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://appleid.apple.com' },
+      crossSite.post('/auth/oauth/test/callback', Object.fromEntries(back.searchParams), {
+        origin: 'https://appleid.apple.com',
       });
     expect(
       (await post(test.app, '/admin/devices/blacklist', { deviceId, reason: 'stolen laptop' }, admin.accessToken))
@@ -294,7 +282,7 @@ describe('the redirect flow', () => {
     expect(refused.statusCode).toBe(403);
     expect(refused.body).toContain('blocked');
     // The browser's own device cookie is left alone.
-    expect(refused.cookies.find((cookie) => cookie.name === 'gatehouse_device')).toBeUndefined();
+    expect(crossSite.cookie('gatehouse_device')).toBeUndefined();
   });
 
   it('asks for the second factor of an account that has one, unless the provider asserts MFA', async () => {
@@ -308,23 +296,23 @@ describe('the redirect flow', () => {
       .where(eq(users.id, user?.id as number));
     const second = await signInThroughProvider(who);
     expect(second.response.headers.location).toBe('/login/2fa');
-    expect(second.cookies.gatehouse).toBeUndefined();
-    expect(second.cookies.gatehouse_mfa).toBeTruthy();
+    expect(second.browser.cookie('gatehouse')).toBeUndefined();
+    expect(second.browser.cookie('gatehouse_mfa')).toBeTruthy();
 
     const vouched = await signInThroughProvider({ ...who, amr: ['pwd', 'mfa'] });
     expect(vouched.response.headers.location).toBe('/account');
-    expect(vouched.cookies.gatehouse).toBeTruthy();
+    expect(vouched.browser.cookie('gatehouse')).toBeTruthy();
   });
 });
 
 describe('the hand-off to an app', () => {
   async function codeForApp(who: UpstreamPerson) {
-    const { response, cookies } = await signInThroughProvider(
+    const { response, browser } = await signInThroughProvider(
       who,
       `?return_to=${encodeURIComponent(`${appOrigin}/signed-in`)}`,
     );
     expect(response.headers.location).toBe('/auth/oauth/handoff');
-    const handoff = await test.app.inject({ method: 'GET', url: '/auth/oauth/handoff', cookies });
+    const handoff = await browser.get('/auth/oauth/handoff');
     expect(handoff.statusCode).toBe(303);
     const target = new URL(handoff.headers.location as string);
     expect(target.origin + target.pathname).toBe(`${appOrigin}/signed-in`);
@@ -350,10 +338,12 @@ describe('the hand-off to an app', () => {
   });
 
   it('never hands a code to a browser that is not the one that signed in', async () => {
-    const { cookies } = await signInThroughProvider(person(), `?return_to=${encodeURIComponent(`${appOrigin}/x`)}`);
-    const { gatehouse: _session, ...withoutSession } = cookies;
-    const stranger = await test.app.inject({ method: 'GET', url: '/auth/oauth/handoff', cookies: withoutSession });
-    expect(stranger.headers.location).toBe('/login');
+    const { browser } = await signInThroughProvider(person(), `?return_to=${encodeURIComponent(`${appOrigin}/x`)}`);
+    // Another browser holding the ticket, but not signed in as its owner.
+    const stranger = openBrowser(test.app);
+    stranger.setCookie('gatehouse_handoff', browser.cookie('gatehouse_handoff') as string);
+    const answer = await stranger.get('/auth/oauth/handoff');
+    expect(answer.headers.location).toBe('/login');
   });
 
   it('refuses a return_to on an origin that is not allowed before going anywhere', async () => {
@@ -365,7 +355,7 @@ describe('the hand-off to an app', () => {
 describe('linked identities', () => {
   it('refuses to unlink the last way into an account, and unlinks one of several', async () => {
     const who = person();
-    const { cookies } = await signInThroughProvider(who);
+    const { browser } = await signInThroughProvider(who);
     const user = await userByEmail(who.email as string);
     const signedIn = await test.services.federation.listIdentities(user?.id as number);
     // The browser session proves who it is; the API is reached with a token from the same account.
@@ -381,10 +371,14 @@ describe('linked identities', () => {
       'LAST_SIGN_IN_METHOD',
     );
 
+    // An administrator sees it on the user's console page.
+    const admin = openBrowser(test.app);
+    const adminEmail = (await createAdmin(test)).email;
+    await admin.submit('/login', '/login', { email: adminEmail, password: strongPassword });
+    const consolePage = await admin.get(`/console/users/${user?.id}`);
+    expect(consolePage.body).toMatch(/Linked sign-ins<\/h2>\s*<ul><li>Test IdP \(/);
+
     // With a second identity linked from the account page, one of the two may go.
-    const page = await test.app.inject({ method: 'GET', url: '/account/identities', cookies });
-    expect(page.body).toContain('Test IdP');
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
     await test.services.repositories.federation.insertIdentity({
       id: crypto.randomUUID(),
       userId: user?.id as number,
@@ -393,13 +387,7 @@ describe('linked identities', () => {
       email: null,
       createdAt: test.clock.now(),
     });
-    const unlink = await test.app.inject({
-      method: 'POST',
-      url: `/account/identities/${signedIn[0]?.id}/unlink`,
-      cookies,
-      payload: new URLSearchParams({ _csrf: csrf }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: publicUrl },
-    });
+    const unlink = await browser.submit('/account/identities', `/account/identities/${signedIn[0]?.id}/unlink`, {});
     expect(unlink.statusCode).toBe(303);
     expect((await get(test.app, '/auth/identities', api.accessToken)).json().identities).toHaveLength(1);
     expectError(
@@ -412,36 +400,19 @@ describe('linked identities', () => {
 
   it('links another identity from the account page, once the owner proves it is them', async () => {
     const owner = await createVerifiedUser(test);
-    const browser: Cookies = {};
-    const login = await test.app.inject({ method: 'GET', url: '/login' });
-    cookiesOf(login, browser);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.body)?.[1] as string;
-    const signIn = await test.app.inject({
-      method: 'POST',
-      url: '/login',
-      cookies: browser,
-      payload: new URLSearchParams({ _csrf: csrf, email: owner.email, password: strongPassword }).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: publicUrl },
-    });
-    cookiesOf(signIn, browser);
+    const browser = openBrowser(test.app);
+    expect(
+      (await browser.submit('/login', '/login', { email: owner.email, password: strongPassword })).statusCode,
+    ).toBe(303);
     test.clock.advanceSeconds(600);
-    const page = await test.app.inject({ method: 'GET', url: '/account/identities', cookies: browser });
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
     const form = (fields: Record<string, string>) =>
-      test.app.inject({
-        method: 'POST',
-        url: '/account/identities/link',
-        cookies: browser,
-        payload: new URLSearchParams({ _csrf: token, provider: 'test', ...fields }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: publicUrl },
-      });
+      browser.submit('/account/identities', '/account/identities/link', { provider: 'test', ...fields });
     // Ten minutes after signing in, a session alone is not enough to add a way in.
     const stale = await form({});
     expect(stale.statusCode).toBe(403);
     expect(stale.body).toContain('Enter your password first');
     const started = await form({ password: strongPassword });
     expect(started.statusCode).toBe(200);
-    cookiesOf(started, browser);
     const providerUrl = /^0;url=(.+)$/.exec(started.headers.refresh as string)?.[1] as string;
     expect(new URL(providerUrl).origin).toBe(upstream.issuer);
     // Any identity, even one whose email the provider did not verify: the owner is signed in.
@@ -502,9 +473,9 @@ describe('providers as data (/admin/identity-providers)', () => {
 
     // The stored provider signs people in like an environment one.
     upstream.signInAs(person());
-    const start = await test.app.inject({ method: 'GET', url: '/auth/oauth/acme' });
-    const back = await followUpstream(start.headers.location as string, `${publicUrl}/auth/oauth/acme/callback`);
-    const done = await callback(back, cookiesOf(start));
+    const start = await begin('', openBrowser(test.app), 'acme');
+    const back = await followUpstream(start.authorizationUrl, `${publicUrl}/auth/oauth/acme/callback`);
+    const done = await callback(back, start.browser);
     expect(done.headers.location).toBe('/account');
 
     const patch = (id: string, payload: unknown) =>

@@ -41,9 +41,10 @@ export function consolePages(kit: PageKit): FastifyPluginAsync {
     if (!found.ok) return show(request, reply, 'Users', problemPage(found.sentence), found.error.statusCode);
     const user: ManagedUserView = found.value.user;
     const permissions = permissionsOf(request);
-    const [sessions, { passkeys }, { logins }, audit] = await Promise.all([
+    const [sessions, { passkeys }, identities, { logins }, audit] = await Promise.all([
       services.sessions.listSessions(userId),
       services.passkeys.list(userId),
+      services.federation.listIdentities(userId),
       services.activity.listLogins(userId, 20, 0),
       permissions.has('audit.read') ? services.auditLog.listEvents({ userId, limit: 20, offset: 0 }) : null,
     ]);
@@ -55,6 +56,7 @@ export function consolePages(kit: PageKit): FastifyPluginAsync {
       permissions,
       sessions: sessions.map((session) => presentSession(session, principal.sessionId)),
       passkeys,
+      identities,
       logins,
       audit: audit?.events ?? null,
     });

@@ -30,6 +30,7 @@ interface Detail {
     lastActiveAt: string;
   }>;
   passkeys: Array<{ name: string; createdAt: string; lastUsedAt: string | null; backedUp: boolean }>;
+  identities: Array<{ providerName: string; email: string | null; createdAt: string; lastUsedAt: string | null }>;
   logins: Array<{
     createdAt: string;
     success: boolean;
@@ -133,6 +134,15 @@ ${
     : html`<ul>${state.passkeys.map(
         (passkey) =>
           html`<li>${passkey.name}${passkey.backedUp ? ' (synced)' : ''}, added ${when(passkey.createdAt)}, last used ${when(passkey.lastUsedAt)}</li>`,
+      )}</ul>`
+}
+<h2>Linked sign-ins</h2>
+${
+  state.identities.length === 0
+    ? html`<p class="muted">No linked sign-in.</p>`
+    : html`<ul>${state.identities.map(
+        (identity) =>
+          html`<li>${identity.providerName}${identity.email ? ` (${identity.email})` : ''}, linked ${when(identity.createdAt)}, last used ${when(identity.lastUsedAt)}</li>`,
       )}</ul>`
 }
 <h2>Sign-in history</h2>
