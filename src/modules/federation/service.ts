@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as openid from 'openid-client';
 import type { Config } from '../../config.js';
 import { isLocked, type Principal } from '../../core/account.js';
@@ -16,11 +15,11 @@ import type { ConfirmOwner } from '../sessions/confirm-owner.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
-import { normalizeEmail } from '../users/email.js';
 import type { UserRepository, UserRow } from '../users/repository.js';
+import { createIdentityLinking } from './linking.js';
 import type { Provider, ProviderRegistry } from './providers.js';
 import type { FederationRepository } from './repository.js';
-import type { Assertion, Upstream } from './upstream.js';
+import type { Upstream } from './upstream.js';
 
 interface Deps {
   confirmOwner: ConfirmOwner;
@@ -66,92 +65,15 @@ export type CallbackResult =
 type SecondStep = NonNullable<Awaited<ReturnType<TwoFactorService['challengeIfRequired']>>>;
 
 /**
- * Federated sign-in: the redirect flow, the native (ID token) flow, and the
- * rules that decide which account an identity belongs to. The provider's
- * subject identifies an identity; an email links it to an existing account
- * only when the provider says it verified that address.
+ * Federated sign-in: the redirect flow, the native (ID token) flow, the
+ * hand-off to apps and the linked identities; which account an identity
+ * belongs to is decided in linking.ts.
  */
 export function createFederationService(deps: Deps) {
-  const { federation, users, transaction, providers, upstream, sessions, devices, twoFactor } = deps;
-  const { completion, confirmOwner, outbox, emails, audit, clock } = deps;
+  const { federation, users, transaction, providers, upstream, devices, twoFactor } = deps;
+  const { completion, confirmOwner, audit, clock } = deps;
 
-  async function linkIdentity(user: UserRow, provider: Provider, assertion: Assertion): Promise<void> {
-    const now = clock.now();
-    const linked = await federation.insertIdentity({
-      id: randomUUID(),
-      userId: user.id,
-      provider: provider.id,
-      subject: assertion.subject,
-      email: assertion.email,
-      createdAt: now,
-      lastUsedAt: now,
-    });
-    if (!linked) {
-      // Linked meanwhile by a concurrent callback: fine if to the same account.
-      const winner = await federation.findIdentity(provider.id, assertion.subject);
-      if (winner?.userId === user.id) return;
-      throw new AppError('IDENTITY_TAKEN');
-    }
-    await outbox.enqueue(emails.identityLinked(user.email, provider.name, now));
-    await audit.record('identity.linked', {
-      actorUserId: user.id,
-      targetUserId: user.id,
-      details: { provider: provider.id, identityId: linked.id },
-    });
-  }
-
-  /**
-   * The account an identity signs in to. Known identity: its account. Else
-   * only a verified address: the account that has it (linked, its owner
-   * emailed), or a new one. An unverified account with that address is
-   * someone's unproven claim on it; the provider's proof wins, and a
-   * password set by whoever made it is dropped (pre-hijacking).
-   */
-  async function resolveAccount(provider: Provider, assertion: Assertion): Promise<UserRow> {
-    const now = clock.now();
-    const identity = await federation.findIdentity(provider.id, assertion.subject);
-    if (identity) {
-      await federation.recordIdentityUse(identity.id, assertion.email, now);
-      const owner = await users.findUserById(identity.userId);
-      if (owner) return owner;
-    }
-    if (!assertion.email || !assertion.emailVerified) throw new AppError('FEDERATED_EMAIL_UNVERIFIED');
-    const email = normalizeEmail(assertion.email);
-    const existing = await users.findUserByEmail(email);
-    if (existing) {
-      if (!existing.emailVerifiedAt && (await federation.claimUnverifiedAccount(existing.id, now))) {
-        await sessions.endAllSessions(existing.id, { actorUserId: existing.id, reason: 'account_claimed' });
-        await audit.record('email.verified', {
-          actorUserId: existing.id,
-          targetUserId: existing.id,
-          details: { provider: provider.id, passwordRemoved: true },
-        });
-      }
-      await linkIdentity(existing, provider, assertion);
-      return (await users.findUserById(existing.id)) ?? existing;
-    }
-    const created = await users.insertUserIfEmailFree(
-      {
-        email,
-        passwordHash: null,
-        firstName: assertion.givenName,
-        lastName: assertion.familyName,
-        accountType: 'INDIVIDUAL',
-        emailVerifiedAt: now,
-        createdAt: now,
-      },
-      ['USER'],
-    );
-    // Taken meanwhile by a concurrent sign-up: the address now has an account, which the rules above handle.
-    if (!created) return resolveAccount(provider, assertion);
-    await audit.record('user.registered', {
-      actorUserId: created.id,
-      targetUserId: created.id,
-      details: { provider: provider.id },
-    });
-    await linkIdentity(created, provider, assertion);
-    return created;
-  }
+  const { linkIdentity, resolveAccount } = createIdentityLinking(deps);
 
   /** What a password sign-in checks, then the second factor unless the provider vouches for one. */
   async function admit(
