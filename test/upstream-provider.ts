@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
@@ -108,7 +108,7 @@ export async function startUpstreamProvider(redirectUris: string[]) {
       const now = Math.floor(Date.now() / 1000);
       const key =
         options.key === 'forged' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : privateKey;
-      return new SignJWT({ iss: issuer, aud: upstreamClientId, iat: now, exp: now + 600, ...claims })
+      return new SignJWT({ iss: issuer, aud: upstreamClientId, iat: now, exp: now + 600, jti: randomUUID(), ...claims })
         .setProtectedHeader({ alg: 'RS256', kid: 'upstream-1' })
         .sign(key);
     },

@@ -175,6 +175,12 @@ export function createProviderAdminService(deps: {
       if (next.type === 'oidc' && !next.scopes.includes('openid')) {
         throw new AppError('VALIDATION_FAILED', { message: 'scopes must include openid' });
       }
+      // Identities are subjects of one issuer: another issuer's subjects must not sign in to them.
+      if (next.issuer !== current.issuer && (await federation.countIdentitiesOf(id)) > 0) {
+        throw new AppError('VALIDATION_FAILED', {
+          message: 'issuer cannot change while identities are linked to this provider; add a new provider instead',
+        });
+      }
       if (next.enabled) await probe(next);
       const { id: _id, createdAt: _createdAt, ...values } = next;
       const updated = await federation.updateProvider(id, values);
@@ -186,11 +192,19 @@ export function createProviderAdminService(deps: {
       return fromRow(updated);
     },
 
-    /** Linked identities stay: adding the provider again under the same id brings them back. */
+    /**
+     * Its linked identities go with it: a provider added later under the same id may be another
+     * issuer, whose subjects must not sign in to them. Whoever signed in only through it sets a
+     * password with "Forgot your password?".
+     */
     async remove(actor: Actor, id: string) {
       editable(id);
-      if (!(await federation.deleteProvider(id))) throw new AppError('PROVIDER_NOT_FOUND');
-      await audit.record('identity_provider.deleted', { actorUserId: actor.userId, details: { provider: id } });
+      const unlinked = await federation.deleteProviderAndIdentities(id);
+      if (unlinked === null) throw new AppError('PROVIDER_NOT_FOUND');
+      await audit.record('identity_provider.deleted', {
+        actorUserId: actor.userId,
+        details: { provider: id, identitiesRemoved: unlinked },
+      });
     },
   };
 }

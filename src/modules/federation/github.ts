@@ -44,7 +44,7 @@ export async function fetchGitHubIdentity(
   if (typeof user.id !== 'number' || !Array.isArray(emails)) {
     throw new AppError('OAUTH_CALLBACK_FAILED', { cause: new Error('GitHub answered in an unexpected shape') });
   }
-  const primary = emails.find((entry) => entry.primary);
+  const primary = emails.find((entry) => typeof entry === 'object' && entry !== null && entry.primary === true);
   const [givenName = null, ...rest] = (user.name ?? '').trim().split(/\s+/).filter(Boolean);
   return {
     subject: String(user.id),
@@ -53,5 +53,6 @@ export async function fetchGitHubIdentity(
     givenName: givenName?.slice(0, 100) ?? null,
     familyName: rest.length > 0 ? rest.join(' ').slice(0, 100) : null,
     mfa: false,
+    expiresAt: new Date(0),
   };
 }

@@ -61,15 +61,21 @@ export function createIdentityLinking(deps: Deps) {
    * someone's unproven claim on it; the provider's proof wins, and a
    * password set by whoever made it is dropped (pre-hijacking).
    */
-  async function resolveAccount(provider: Provider, assertion: Assertion): Promise<UserRow> {
+  async function resolveAccount(
+    provider: Provider,
+    assertion: Assertion,
+  ): Promise<{ user: UserRow; linkedBefore: boolean }> {
     const now = clock.now();
     const identity = await federation.findIdentity(provider.id, assertion.subject);
     if (identity) {
       await federation.recordIdentityUse(identity.id, assertion.email, now);
       const owner = await users.findUserById(identity.userId);
-      if (owner) return owner;
+      if (owner) return { user: owner, linkedBefore: true };
     }
-    if (!assertion.email || !assertion.emailVerified) throw new AppError('FEDERATED_EMAIL_UNVERIFIED');
+    // Lower-casing maps some non-ASCII letters onto ASCII ones (the Kelvin sign onto "k"): such an
+    // address could land on someone else's account, so it never links or creates one.
+    const ascii = assertion.email !== null && /^[\x21-\x7e]+$/.test(assertion.email);
+    if (!assertion.email || !assertion.emailVerified || !ascii) throw new AppError('FEDERATED_EMAIL_UNVERIFIED');
     const email = normalizeEmail(assertion.email);
     const existing = await users.findUserByEmail(email);
     if (existing) {
@@ -82,7 +88,7 @@ export function createIdentityLinking(deps: Deps) {
         });
       }
       await linkIdentity(existing, provider, assertion);
-      return (await users.findUserById(existing.id)) ?? existing;
+      return { user: (await users.findUserById(existing.id)) ?? existing, linkedBefore: false };
     }
     const created = await users.insertUserIfEmailFree(
       {
@@ -104,7 +110,7 @@ export function createIdentityLinking(deps: Deps) {
       details: { provider: provider.id },
     });
     await linkIdentity(created, provider, assertion);
-    return created;
+    return { user: created, linkedBefore: false };
   }
 
   return { linkIdentity, resolveAccount };

@@ -105,6 +105,28 @@ describe('POST /auth/oauth/:provider/token (native apps)', () => {
     expect(linked.json().user.id).toBe(owner.userId);
   });
 
+  it('takes an ID token once: a replay is refused while it is still valid', async () => {
+    const idToken = await upstream.idToken(claimsFor());
+    expect((await exchange({ idToken })).statusCode).toBe(200);
+    const replayed = await exchange({ idToken });
+    expectError(replayed, 401, 'ID_TOKEN_INVALID');
+    expect(replayed.json().message).toBe('This ID token was already used');
+  });
+
+  it('wants `azp` to be us when the token has several audiences', async () => {
+    const claims = claimsFor();
+    const several = { ...claims, aud: [upstreamClientId, 'another-api'] };
+    expectError(await exchange({ idToken: await upstream.idToken(several) }), 401, 'ID_TOKEN_INVALID');
+    expectError(
+      await exchange({ idToken: await upstream.idToken({ ...several, azp: 'another-api' }) }),
+      401,
+      'ID_TOKEN_INVALID',
+    );
+    expect(
+      (await exchange({ idToken: await upstream.idToken({ ...several, azp: upstreamClientId }) })).statusCode,
+    ).toBe(200);
+  });
+
   it('refuses bad input and unknown providers cleanly', async () => {
     expectError(await exchange({}), 400, 'VALIDATION_FAILED');
     expectError(await exchange({ idToken: 'x', extra: true }), 400, 'VALIDATION_FAILED');

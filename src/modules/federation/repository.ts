@@ -44,6 +44,10 @@ export function createFederationRepository(db: Database) {
       return row?.value ?? 0;
     },
 
+    async countIdentitiesOf(provider: string): Promise<number> {
+      return db.$count(federatedIdentities, eq(federatedIdentities.provider, provider));
+    },
+
     async deleteIdentity(id: string, userId: number): Promise<IdentityRow | null> {
       const [row] = await db
         .delete(federatedIdentities)
@@ -99,6 +103,34 @@ export function createFederationRepository(db: Database) {
       return row ?? null;
     },
 
+    /**
+     * Notes a native ID token as used until it expires; false when it was already (the primary key
+     * decides, so of two concurrent uses only one gets `true`).
+     */
+    async recordIdTokenUse(use: {
+      tokenHash: string;
+      userId: number;
+      provider: string;
+      expiresAt: Date;
+      now: Date;
+    }): Promise<boolean> {
+      const { tokenHash, userId, provider, expiresAt, now } = use;
+      const rows = await db
+        .insert(oauthCodes)
+        .values({
+          codeHash: tokenHash,
+          purpose: 'id_token',
+          userId,
+          provider,
+          createdAt: now,
+          expiresAt,
+          consumedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning({ codeHash: oauthCodes.codeHash });
+      return rows.length === 1;
+    },
+
     /** Abandoned redirects and spent codes. */
     async deleteExpired(now: Date): Promise<void> {
       await db.delete(oauthFlows).where(lt(oauthFlows.expiresAt, now));
@@ -125,12 +157,20 @@ export function createFederationRepository(db: Database) {
       return row ?? null;
     },
 
-    async deleteProvider(id: string): Promise<boolean> {
-      const rows = await db
-        .delete(identityProviders)
-        .where(eq(identityProviders.id, id))
-        .returning({ id: identityProviders.id });
-      return rows.length === 1;
+    /** The provider and its linked identities, in one transaction; null when there is no such provider. */
+    deleteProviderAndIdentities(id: string): Promise<number | null> {
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .delete(identityProviders)
+          .where(eq(identityProviders.id, id))
+          .returning({ id: identityProviders.id });
+        if (rows.length === 0) return null;
+        const identities = await tx
+          .delete(federatedIdentities)
+          .where(eq(federatedIdentities.provider, id))
+          .returning({ id: federatedIdentities.id });
+        return identities.length;
+      });
     },
   };
 }

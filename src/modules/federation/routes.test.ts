@@ -234,6 +234,24 @@ describe('the redirect flow', () => {
     expect(replaced.browser.cookie('gatehouse')).toBeUndefined();
   });
 
+  it('answers a form post that is not a form (a JSON array) with 400, not 500', async () => {
+    const response = await test.app.inject({
+      method: 'POST',
+      url: '/auth/oauth/test/callback',
+      payload: '["x"]',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.statusCode).toBe(400);
+  });
+
+  it('never links or creates through an address with non-ASCII letters (the Kelvin sign lower-cases to k)', async () => {
+    const owner = await createVerifiedUser(test, uniqueEmail('kate'));
+    const lookalike = owner.email.replace('k', '\u212A');
+    const { response } = await signInThroughProvider(person({ email: lookalike }));
+    expect(response.statusCode).toBe(403);
+    expect((await get(test.app, '/auth/identities', owner.accessToken)).json().identities).toEqual([]);
+  });
+
   it('answers a refusal at the provider (the person cancelled) with a page, not an error', async () => {
     const { authorizationUrl, browser } = await begin();
     const state = new URL(authorizationUrl).searchParams.get('state') as string;
@@ -298,6 +316,15 @@ describe('the redirect flow', () => {
     expect(second.response.headers.location).toBe('/login/2fa');
     expect(second.browser.cookie('gatehouse')).toBeUndefined();
     expect(second.browser.cookie('gatehouse_mfa')).toBeTruthy();
+
+    // A first link made through the email is not proof enough to skip the account's own second step.
+    const owner = await createVerifiedUser(test);
+    await test.db
+      .update(users)
+      .set({ smsMfaEnabledAt: test.clock.now(), phoneNumber: '+15550002222', phoneVerifiedAt: test.clock.now() })
+      .where(eq(users.id, owner.userId));
+    const firstLink = await signInThroughProvider(person({ email: owner.email, amr: ['pwd', 'mfa'] }));
+    expect(firstLink.response.headers.location).toBe('/login/2fa');
 
     const vouched = await signInThroughProvider({ ...who, amr: ['pwd', 'mfa'] });
     expect(vouched.response.headers.location).toBe('/account');
@@ -486,9 +513,12 @@ describe('providers as data (/admin/identity-providers)', () => {
         headers: { authorization: `Bearer ${token}` },
       });
     expect((await patch('acme', { name: 'Acme' })).json().provider.name).toBe('Acme');
+    // Its identities are that issuer's subjects: another issuer may not take them over.
+    expectError(await patch('acme', { issuer: 'http://127.0.0.1:9' }), 400, 'VALIDATION_FAILED');
     expectError(await patch('test', { name: 'Mine' }), 409, 'PROVIDER_READ_ONLY');
     expectError(await patch('acme', {}), 400, 'VALIDATION_FAILED');
     expect((await del(test.app, '/admin/identity-providers/acme', token)).statusCode).toBe(200);
+    expect(await test.services.repositories.federation.countIdentitiesOf('acme')).toBe(0);
     expectError(await get(test.app, '/admin/identity-providers/acme', token), 404, 'PROVIDER_NOT_FOUND');
     expect((await test.app.inject({ method: 'GET', url: '/auth/oauth/acme' })).statusCode).toBe(404);
   });

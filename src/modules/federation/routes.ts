@@ -100,6 +100,8 @@ export function federationRoutes({
       '/auth/identities/:id',
       {
         onRequest: authenticate,
+        // It checks the password: a stolen token must not become a way to guess it.
+        config: { rateLimit: { group: 'identity-unlink' } },
         schema: {
           tags,
           summary:
@@ -196,7 +198,7 @@ export function federationRoutes({
         ...admin,
         schema: {
           tags: adminTags,
-          summary: 'Remove a stored provider; its linked identities stay for when it returns (permission idp.manage)',
+          summary: 'Remove a stored provider and its linked identities (permission idp.manage)',
           security: bearerAuth,
           params: ProviderParamsSchema,
           response: { 200: MessageSchema, ...errorResponses(400, 401, 403, 404, 409) },

@@ -19,7 +19,7 @@ import type { UserRepository, UserRow } from '../users/repository.js';
 import { createIdentityLinking } from './linking.js';
 import type { Provider, ProviderRegistry } from './providers.js';
 import type { FederationRepository } from './repository.js';
-import type { Upstream } from './upstream.js';
+import type { Assertion, Upstream } from './upstream.js';
 
 interface Deps {
   confirmOwner: ConfirmOwner;
@@ -74,6 +74,13 @@ export function createFederationService(deps: Deps) {
   const { completion, confirmOwner, audit, clock } = deps;
 
   const { linkIdentity, resolveAccount } = createIdentityLinking(deps);
+
+  /**
+   * The provider's word that it checked a second factor (`amr: mfa`) stands in for ours only for
+   * an identity linked before this sign-in: a link made just now through an email is not yet
+   * proof enough to skip the account's own second step.
+   */
+  const providerMfa = (assertion: Assertion, linkedBefore: boolean) => assertion.mfa && linkedBefore;
 
   /** What a password sign-in checks, then the second factor unless the provider vouches for one. */
   async function admit(
@@ -209,8 +216,10 @@ export function createFederationService(deps: Deps) {
           return { kind: 'linked', provider, returnTo: flow.returnTo };
         }
         await devices.assertAllowed(device.deviceId);
-        const user = await resolveAccount(provider, assertion);
-        const outcome = await admit(user, provider, assertion.mfa, device, client, { secondStep: true });
+        const { user, linkedBefore } = await resolveAccount(provider, assertion);
+        const outcome = await admit(user, provider, providerMfa(assertion, linkedBefore), device, client, {
+          secondStep: true,
+        });
         return { kind: 'signed-in', outcome, user, provider, returnTo: flow.returnTo };
       });
     },
@@ -226,8 +235,19 @@ export function createFederationService(deps: Deps) {
       return recorded(provider, device, client, async () => {
         await devices.assertAllowed(device.deviceId);
         const assertion = await upstream.verifyIdToken(provider, input.idToken, input.nonce);
-        const user = await resolveAccount(provider, assertion);
-        return admit(user, provider, assertion.mfa, device, client, { secondStep: true });
+        const { user, linkedBefore } = await resolveAccount(provider, assertion);
+        // An ID token works once: a leaked one cannot be replayed while it is still valid.
+        const firstUse = await federation.recordIdTokenUse({
+          tokenHash: sha256Hex(input.idToken),
+          userId: user.id,
+          provider: provider.id,
+          expiresAt: assertion.expiresAt,
+          now: clock.now(),
+        });
+        if (!firstUse) {
+          throw new AppError('ID_TOKEN_INVALID', { message: 'This ID token was already used' });
+        }
+        return admit(user, provider, providerMfa(assertion, linkedBefore), device, client, { secondStep: true });
       });
     },
 

@@ -17,6 +17,8 @@ export interface Assertion {
   familyName: string | null;
   /** The provider asserts it checked a second factor itself (`amr` contains `mfa`). */
   mfa: boolean;
+  /** When the ID token expires (native flow): until then a replay is refused. */
+  expiresAt: Date;
 }
 
 /** The secrets of one redirect, kept by us between the redirect and the callback. */
@@ -37,7 +39,8 @@ function unavailable(provider: Provider, cause: unknown): AppError {
 
 /** A failed fetch (refused, timed out) is the provider's absence; anything else is its refusal. */
 const isNetworkFailure = (error: unknown) =>
-  error instanceof TypeError || (error instanceof Error && ['AbortError', 'TimeoutError'].includes(error.name));
+  (error instanceof TypeError && error.message === 'fetch failed') ||
+  (error instanceof Error && ['AbortError', 'TimeoutError'].includes(error.name));
 
 function claimsToAssertion(claims: Record<string, unknown>): Assertion {
   const email = typeof claims.email === 'string' && claims.email.includes('@') ? claims.email : null;
@@ -52,6 +55,7 @@ function claimsToAssertion(claims: Record<string, unknown>): Assertion {
     givenName: text(claims.given_name),
     familyName: text(claims.family_name),
     mfa: amr.includes('mfa'),
+    expiresAt: new Date((typeof claims.exp === 'number' ? claims.exp : 0) * 1000),
   };
 }
 
@@ -207,6 +211,11 @@ export function createUpstream({ publicUrl, clock }: { publicUrl: string; clock:
       } catch (error) {
         if (isNetworkFailure(error)) throw unavailable(provider, error);
         throw new AppError('ID_TOKEN_INVALID', { cause: error });
+      }
+      // A token for several audiences must name us as the party it was issued to (OpenID Connect 3.1.3.7).
+      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== provider.clientId) {
+        throw new AppError('ID_TOKEN_INVALID', { cause: new Error('azp is not our client id') });
       }
       // Entra's multi-tenant issuers are a template the token's tenant fills in.
       const issuer = metadata.issuer.replace('{tenantid}', String(payload.tid ?? ''));

@@ -58,12 +58,18 @@ export function accountIdentityPages(kit: PageKit): FastifyPluginAsync {
       },
     );
 
-    app.post('/account/identities/:id/unlink', page, async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const { password } = formFields(request.body, ['password']);
-      const outcome = await attempt(() => services.federation.unlink(principalOf(request), id, password || undefined));
-      if (!outcome.ok) return identitiesPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
-      return seeOther(reply, '/account/identities?done=unlinked');
-    });
+    app.post(
+      '/account/identities/:id/unlink',
+      { ...page, config: { rateLimit: { group: 'identity-unlink' } } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const { password } = formFields(request.body, ['password']);
+        const outcome = await attempt(() =>
+          services.federation.unlink(principalOf(request), id, password || undefined),
+        );
+        if (!outcome.ok) return identitiesPage(request, reply, { problem: outcome.sentence }, outcome.error.statusCode);
+        return seeOther(reply, '/account/identities?done=unlinked');
+      },
+    );
   };
 }

@@ -14,6 +14,14 @@ declare module 'fastify' {
 }
 
 const page = { schema: { hide: true } };
+
+/** A posted form's string fields; anything else (a JSON array, nested values) is not a provider's answer. */
+function formOf(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  return Object.fromEntries(
+    Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
 const providerId = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /**
@@ -61,10 +69,11 @@ export function federationPages(kit: PageKit): FastifyPluginAsync {
       const result = await services.federation
         .callback(providerOf(request), parameters, browserState, browserDevice(request), clientOf(request))
         .catch((error: unknown) => {
-          // The person sees a sentence; the operator needs the provider's own reason (a wrong secret, a clock skew).
-          if (error instanceof AppError && error.cause) {
+          // The person sees a sentence; the operator needs the provider's own reason (a wrong secret, a
+          // clock skew). Only the reason: the cause of a failed claim check carries the token's claims.
+          if (error instanceof AppError && error.cause instanceof Error) {
             request.log.warn(
-              { err: error.cause, provider: providerOf(request), code: error.code },
+              { provider: providerOf(request), code: error.code, reason: error.cause.message },
               'federated sign-in refused',
             );
           }
@@ -86,7 +95,7 @@ export function federationPages(kit: PageKit): FastifyPluginAsync {
     );
     // Apple (response_mode=form_post) answers with a form post.
     app.post('/auth/oauth/:provider/callback', callbackRoute, (request, reply) =>
-      callback(request, reply, new URLSearchParams(request.body as Record<string, string>)),
+      callback(request, reply, new URLSearchParams(formOf(request.body))),
     );
 
     app.get('/auth/oauth/handoff', page, async (request, reply) => {
