@@ -62,6 +62,8 @@ export const oauthFlows = pgTable(
      * back by a cross-site form post (Apple) that carries none of our SameSite=Lax cookies.
      */
     deviceId: text(),
+    /** An app's PKCE challenge (S256): its code is then traded only with the matching verifier. */
+    appCodeChallenge: text(),
     /** Set when a signed-in owner links another identity from the account page. */
     linkUserId: integer().references(() => users.id, { onDelete: 'cascade' }),
     createdAt: instant().notNull(),
@@ -84,6 +86,8 @@ export const oauthCodes = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     provider: text().notNull(),
     returnTo: text(),
+    /** Carried from the flow: the app's PKCE challenge, checked when it trades the code. */
+    appCodeChallenge: text(),
     createdAt: instant().notNull(),
     expiresAt: instant().notNull(),
     consumedAt: instant(),

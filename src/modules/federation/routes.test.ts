@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, openBrowser } from '../../../test/form-browser.js';
@@ -333,10 +334,10 @@ describe('the redirect flow', () => {
 });
 
 describe('the hand-off to an app', () => {
-  async function codeForApp(who: UpstreamPerson) {
+  async function codeForApp(who: UpstreamPerson, codeChallenge?: string) {
     const { response, browser } = await signInThroughProvider(
       who,
-      `?return_to=${encodeURIComponent(`${appOrigin}/signed-in`)}`,
+      `?return_to=${encodeURIComponent(`${appOrigin}/signed-in`)}${codeChallenge ? `&code_challenge=${codeChallenge}` : ''}`,
     );
     expect(response.headers.location).toBe('/auth/oauth/handoff');
     const handoff = await browser.get('/auth/oauth/handoff');
@@ -362,6 +363,26 @@ describe('the hand-off to an app', () => {
     expectError(await post(test.app, '/auth/oauth/exchange', { code }), 400, 'OAUTH_CODE_INVALID');
     expectError(await post(test.app, '/auth/oauth/exchange', { code: 'x'.repeat(43) }), 400, 'OAUTH_CODE_INVALID');
     expectError(await post(test.app, '/auth/oauth/exchange', {}), 400, 'VALIDATION_FAILED');
+  });
+
+  it('binds the code to the app that started with a code_challenge (PKCE S256)', async () => {
+    const verifier = 'a-verifier-only-the-app-knows-0123456789-abcdefghij';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    // A code from someone else's sign-in, planted in the app, is of no use without the verifier.
+    const planted = await codeForApp(person(), challenge);
+    expectError(await post(test.app, '/auth/oauth/exchange', { code: planted }), 400, 'OAUTH_CODE_INVALID');
+    const wrong = await codeForApp(person(), challenge);
+    expectError(
+      await post(test.app, '/auth/oauth/exchange', { code: wrong, codeVerifier: `${verifier}-not` }),
+      400,
+      'OAUTH_CODE_INVALID',
+    );
+    const right = await codeForApp(person(), challenge);
+    expect((await post(test.app, '/auth/oauth/exchange', { code: right, codeVerifier: verifier })).statusCode).toBe(
+      200,
+    );
+    const malformed = await openBrowser(test.app).get('/auth/oauth/test?code_challenge=short');
+    expect(malformed.statusCode).toBe(400);
   });
 
   it('never hands a code to a browser that is not the one that signed in', async () => {

@@ -13,6 +13,14 @@ export const PublicProviderSchema = Type.Object({
 export const ExchangeBodySchema = Type.Object(
   {
     code: Type.String({ minLength: 1, maxLength: 128, description: 'The `code` of the redirect to `return_to`' }),
+    codeVerifier: Type.Optional(
+      Type.String({
+        minLength: 43,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9._~-]+$',
+        description: 'Required when the flow was started with `code_challenge` (PKCE S256)',
+      }),
+    ),
     deviceInfo: Type.Optional(DeviceInfoSchema),
   },
   { additionalProperties: false },

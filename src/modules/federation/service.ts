@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as openid from 'openid-client';
 import type { Config } from '../../config.js';
 import { isLocked, type Principal } from '../../core/account.js';
@@ -49,7 +50,13 @@ const exchangeTtlMs = 60_000;
 const methodOf = (provider: Provider): LoginMethod => `oauth:${provider.id}`;
 
 /** Where a redirect to a provider started: the sign-in page (with where to go after), or an owner linking. */
-export type FlowStart = { returnTo: string | null; deviceId?: string | undefined; linkUserId?: number | undefined };
+export type FlowStart = {
+  returnTo: string | null;
+  deviceId?: string | undefined;
+  linkUserId?: number | undefined;
+  /** An app's PKCE challenge (S256, base64url): its code then needs the verifier. */
+  appCodeChallenge?: string | undefined;
+};
 
 /** How a callback ended: a sign-in (maybe with a second step pending), or an identity linked to the signed-in owner. */
 export type CallbackResult =
@@ -59,6 +66,7 @@ export type CallbackResult =
       user: UserRow;
       provider: Provider;
       returnTo: string | null;
+      appCodeChallenge: string | null;
     }
   | { kind: 'linked'; provider: Provider; returnTo: string | null };
 
@@ -123,15 +131,16 @@ export function createFederationService(deps: Deps) {
     }
   }
 
-  async function issueCode(purpose: 'handoff' | 'exchange', userId: number, provider: string, returnTo: string | null) {
+  async function issueCode(
+    purpose: 'handoff' | 'exchange',
+    grant: { userId: number; provider: string; returnTo: string | null; appCodeChallenge: string | null },
+  ) {
     const code = randomToken();
     const now = clock.now();
     await federation.insertCode({
       codeHash: sha256Hex(code),
       purpose,
-      userId,
-      provider,
-      returnTo,
+      ...grant,
       createdAt: now,
       expiresAt: new Date(now.getTime() + (purpose === 'handoff' ? handoffTtlMs : exchangeTtlMs)),
     });
@@ -173,6 +182,7 @@ export function createFederationService(deps: Deps) {
         codeVerifier: secrets.codeVerifier,
         nonce: secrets.nonce,
         returnTo: start.returnTo,
+        appCodeChallenge: start.appCodeChallenge ?? null,
         deviceId: start.deviceId ?? null,
         linkUserId: start.linkUserId ?? null,
         createdAt: now,
@@ -220,7 +230,14 @@ export function createFederationService(deps: Deps) {
         const outcome = await admit(user, provider, providerMfa(assertion, linkedBefore), device, client, {
           secondStep: true,
         });
-        return { kind: 'signed-in', outcome, user, provider, returnTo: flow.returnTo };
+        return {
+          kind: 'signed-in',
+          outcome,
+          user,
+          provider,
+          returnTo: flow.returnTo,
+          appCodeChallenge: flow.appCodeChallenge,
+        };
       });
     },
 
@@ -261,8 +278,8 @@ export function createFederationService(deps: Deps) {
     },
 
     /** A browser finished a sign-in meant for an app: a single-use ticket it carries to the hand-off, bound to this user. */
-    issueHandoff: (userId: number, provider: string, returnTo: string) =>
-      issueCode('handoff', userId, provider, returnTo),
+    issueHandoff: (userId: number, provider: string, returnTo: string, appCodeChallenge: string | null) =>
+      issueCode('handoff', { userId, provider, returnTo, appCodeChallenge }),
 
     /**
      * The hand-off: the signed-in browser (second step done) trades its
@@ -271,16 +288,33 @@ export function createFederationService(deps: Deps) {
     async redeemHandoff(ticket: string, userId: number): Promise<{ code: string; returnTo: string }> {
       const row = await federation.consumeCode(sha256Hex(ticket), 'handoff', clock.now());
       if (!row || row.userId !== userId || !row.returnTo) throw new AppError('OAUTH_CODE_INVALID');
-      return { code: await issueCode('exchange', userId, row.provider, null), returnTo: row.returnTo };
+      const code = await issueCode('exchange', {
+        userId,
+        provider: row.provider,
+        returnTo: null,
+        appCodeChallenge: row.appCodeChallenge,
+      });
+      return { code, returnTo: row.returnTo };
     },
 
-    /** The app's code for the seed's sign-in answer, once, within 60 seconds; the browser already passed any second step. */
-    async exchange(input: { code: string; deviceInfo?: DeviceInfo | undefined }, client: ClientContext) {
+    /**
+     * The app's code for the seed's sign-in answer, once, within 60 seconds; the browser already
+     * passed any second step. An app that started with a `code_challenge` must prove it is the one
+     * that did (`codeVerifier`): a code someone else's browser produced is then of no use to it.
+     */
+    async exchange(
+      input: { code: string; codeVerifier?: string | undefined; deviceInfo?: DeviceInfo | undefined },
+      client: ClientContext,
+    ) {
       const device = input.deviceInfo ?? {};
       await devices.assertAllowed(device.deviceId);
       const row = await federation.consumeCode(sha256Hex(input.code), 'exchange', clock.now());
       const user = row ? await users.findUserById(row.userId) : null;
       if (!row || !user) throw new AppError('OAUTH_CODE_INVALID');
+      if (row.appCodeChallenge !== null) {
+        const proof = input.codeVerifier ? createHash('sha256').update(input.codeVerifier).digest('base64url') : '';
+        if (!constantTimeEqual(proof, row.appCodeChallenge)) throw new AppError('OAUTH_CODE_INVALID');
+      }
       const provider = await providers.find(row.provider).catch(() => null);
       if (!provider) throw new AppError('OAUTH_CODE_INVALID');
       return admit(user, provider, false, device, client, { secondStep: false });

@@ -54,9 +54,16 @@ export function federationPages(kit: PageKit): FastifyPluginAsync {
             status: 400,
           });
         }
+        const challenge = (request.query as Record<string, unknown>).code_challenge;
+        if (challenge !== undefined && (typeof challenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(challenge))) {
+          throw new AppError('VALIDATION_FAILED', {
+            message: 'code_challenge must be the base64url SHA-256 of the verifier (43 characters)',
+          });
+        }
         const { url, state } = await services.federation.begin(providerOf(request), {
           returnTo: next,
           deviceId: request.browserDeviceId,
+          appCodeChallenge: challenge,
         });
         cookies.setOauthState(reply, state);
         return reply.redirect(url, 303);
@@ -83,7 +90,10 @@ export function federationPages(kit: PageKit): FastifyPluginAsync {
       let next = result.returnTo;
       if (next && new URL(next, ownOrigin).origin !== ownOrigin) {
         // An app's address: once this browser is signed in (second step included), it carries a code there.
-        cookies.setHandoff(reply, await services.federation.issueHandoff(result.user.id, result.provider.id, next));
+        cookies.setHandoff(
+          reply,
+          await services.federation.issueHandoff(result.user.id, result.provider.id, next, result.appCodeChallenge),
+        );
         next = '/auth/oauth/handoff';
       }
       return seeOther(reply, await concludeSignIn(reply, result.outcome, next));
