@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as openid from 'openid-client';
 import type { Config } from '../../config.js';
-import { isLocked, type Principal } from '../../core/account.js';
+import type { Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
@@ -100,20 +100,7 @@ export function createFederationService(deps: Deps) {
     { secondStep }: { secondStep: boolean },
   ) {
     const method = methodOf(provider);
-    const now = clock.now();
-    const refusal = isLocked(user, now)
-      ? new AppError('ACCOUNT_LOCKED', {
-          ...(user.lockedUntil
-            ? { retryAfterSeconds: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) }
-            : {}),
-        })
-      : user.emailVerifiedAt
-        ? null
-        : new AppError('EMAIL_NOT_VERIFIED');
-    if (refusal) {
-      await completion.recordFailure(user.id, device, client, method, refusal.code);
-      throw refusal;
-    }
+    await completion.assertCanSignIn(user, device, client, method);
     const pending =
       secondStep && !providerMfa ? await twoFactor.challengeIfRequired(user, device, client, method) : null;
     return pending ?? completion.complete(user, device, client, method);

@@ -8,7 +8,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { Config } from '../../config.js';
-import { isLocked, type Principal } from '../../core/account.js';
+import type { Principal } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import type { Transaction } from '../../core/transaction.js';
 import { AppError } from '../../errors.js';
@@ -350,20 +350,7 @@ export function createPasskeyService({
       }
       const user = await users.findUserById(passkey.userId);
       if (!user) throw new AppError('PASSKEY_INVALID');
-      const now = clock.now();
-      const refusal = isLocked(user, now)
-        ? new AppError('ACCOUNT_LOCKED', {
-            ...(user.lockedUntil
-              ? { retryAfterSeconds: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) }
-              : {}),
-          })
-        : user.emailVerifiedAt
-          ? null
-          : new AppError('EMAIL_NOT_VERIFIED');
-      if (refusal) {
-        await completion.recordFailure(user.id, device, client, 'passkey', refusal.code);
-        throw refusal;
-      }
+      await completion.assertCanSignIn(user, device, client, 'passkey');
       return completion.complete(user, device, client, 'passkey');
     },
   };

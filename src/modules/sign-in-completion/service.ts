@@ -1,5 +1,7 @@
 import type { Config } from '../../config.js';
+import { isLocked } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
+import { AppError } from '../../errors.js';
 import type { Emails } from '../../messages/emails.js';
 import type { Clock } from '../../platform/clock.js';
 import type { GeoIp } from '../../platform/geoip.js';
@@ -54,7 +56,47 @@ const failuresWorthTelling = 3;
 export function createSignInCompletion(deps: Deps) {
   const { sessions, geoIp, outbox, emails, metrics, roles, loginHistory, audit, clock, config } = deps;
 
+  /** Failed attempts are history too: the user sees them, the audit trail keeps them. */
+  async function recordFailure(
+    userId: number | null,
+    device: DeviceInfo,
+    client: ClientContext,
+    method: LoginMethod,
+    reason: string,
+  ): Promise<void> {
+    metrics.signIns.inc({ method, result: 'failure', reason });
+    await loginHistory.insertLoginEvent({
+      userId,
+      method,
+      success: false,
+      failureReason: reason,
+      ...origin(device, client),
+      createdAt: clock.now(),
+    });
+    await audit.record('login.failed', { actorUserId: null, targetUserId: userId, details: { method, reason } });
+  }
+
   return {
+    /**
+     * What bars an account whose credential was just accepted, whatever the way in: a lock (with
+     * when it ends, if it does) or an address never confirmed. Recorded as a failure, then thrown.
+     */
+    async assertCanSignIn(user: UserRow, device: DeviceInfo, client: ClientContext, method: LoginMethod) {
+      const now = clock.now();
+      const refusal = isLocked(user, now)
+        ? new AppError('ACCOUNT_LOCKED', {
+            ...(user.lockedUntil
+              ? { retryAfterSeconds: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) }
+              : {}),
+          })
+        : user.emailVerifiedAt
+          ? null
+          : new AppError('EMAIL_NOT_VERIFIED');
+      if (!refusal) return;
+      await recordFailure(user.id, device, client, method, refusal.code);
+      throw refusal;
+    },
+
     /**
      * Opens the session (which refuses a blacklisted device), locates it,
      * judges the sign-in against the user's history, writes history and
@@ -107,25 +149,7 @@ export function createSignInCompletion(deps: Deps) {
       };
     },
 
-    /** Failed attempts are history too: the user sees them, the audit trail keeps them. */
-    async recordFailure(
-      userId: number | null,
-      device: DeviceInfo,
-      client: ClientContext,
-      method: LoginMethod,
-      reason: string,
-    ): Promise<void> {
-      metrics.signIns.inc({ method, result: 'failure', reason });
-      await loginHistory.insertLoginEvent({
-        userId,
-        method,
-        success: false,
-        failureReason: reason,
-        ...origin(device, client),
-        createdAt: clock.now(),
-      });
-      await audit.record('login.failed', { actorUserId: null, targetUserId: userId, details: { method, reason } });
-    },
+    recordFailure,
   };
 }
 

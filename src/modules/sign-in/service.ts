@@ -1,4 +1,3 @@
-import { isLocked } from '../../core/account.js';
 import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
@@ -62,13 +61,7 @@ export function createSignInService({ users, devices, lockout, twoFactor, comple
         // Parameters were raised since this hash was made; the password is at hand now.
         await users.updatePasswordHash(user.id, await hasher.hash(input.password), now);
       }
-      if (isLocked(user, now)) {
-        const retryAfterSeconds = user.lockedUntil
-          ? Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000)
-          : undefined;
-        return refuse(user.id, input, client, new AppError('ACCOUNT_LOCKED', { retryAfterSeconds }));
-      }
-      if (!user.emailVerifiedAt) return refuse(user.id, input, client, new AppError('EMAIL_NOT_VERIFIED'));
+      await completion.assertCanSignIn(user, device, client, 'password');
       return (
         (await twoFactor.challengeIfRequired(user, device, client, 'password')) ??
         completion.complete(user, device, client, 'password', { failuresBefore: attempt.failuresBefore })
