@@ -17,6 +17,7 @@ import type { SessionService } from '../sessions/service.js';
 import type { SignInCompletion } from '../sign-in-completion/service.js';
 import type { TwoFactorService } from '../two-factor/service.js';
 import type { UserRepository, UserRow } from '../users/repository.js';
+import { createLinkedIdentities } from './identities.js';
 import { createIdentityLinking } from './linking.js';
 import type { Provider, ProviderRegistry } from './providers.js';
 import type { FederationRepository } from './repository.js';
@@ -78,10 +79,11 @@ type SecondStep = NonNullable<Awaited<ReturnType<TwoFactorService['challengeIfRe
  * belongs to is decided in linking.ts.
  */
 export function createFederationService(deps: Deps) {
-  const { federation, users, transaction, providers, upstream, devices, twoFactor } = deps;
-  const { completion, confirmOwner, audit, clock } = deps;
+  const { federation, users, providers, upstream, devices, twoFactor } = deps;
+  const { completion, confirmOwner, clock } = deps;
 
   const { linkIdentity, resolveAccount } = createIdentityLinking(deps);
+  const linkedIdentities = createLinkedIdentities(deps);
 
   /**
    * The provider's word that it checked a second factor (`amr: mfa`) stands in for ours only for
@@ -307,45 +309,7 @@ export function createFederationService(deps: Deps) {
       return admit(user, provider, false, device, client, { secondStep: false });
     },
 
-    /** Whether linking may ask for a password: an account made by a provider has none until its owner sets one. */
-    async hasPassword(userId: number): Promise<boolean> {
-      return (await users.findUserById(userId))?.passwordHash != null;
-    },
-
-    async listIdentities(userId: number) {
-      const names = new Map((await providers.list()).map((provider) => [provider.id, provider.name]));
-      return (await federation.listIdentities(userId)).map((identity) => ({
-        id: identity.id,
-        provider: identity.provider,
-        providerName: names.get(identity.provider) ?? identity.provider,
-        email: identity.email,
-        createdAt: identity.createdAt.toISOString(),
-        lastUsedAt: identity.lastUsedAt?.toISOString() ?? null,
-      }));
-    },
-
-    /**
-     * Removes a linked identity unless it is the account's last way in
-     * (no password, no passkey, no other identity). Like removing a passkey,
-     * it needs the password or a sign-in of the last 5 minutes.
-     */
-    async unlink(principal: Principal, identityId: string, password: string | undefined): Promise<void> {
-      const { userId } = principal;
-      await confirmOwner(principal, password);
-      const removed = await transaction(async (repositories) => {
-        const waysIn = await repositories.users.lockAndCountWaysIn(userId);
-        const identity = (await repositories.federation.listIdentities(userId)).find((row) => row.id === identityId);
-        if (!identity) throw new AppError('IDENTITY_NOT_FOUND');
-        if (waysIn <= 1) throw new AppError('LAST_SIGN_IN_METHOD');
-        return repositories.federation.deleteIdentity(identityId, userId);
-      });
-      if (!removed) throw new AppError('IDENTITY_NOT_FOUND');
-      await audit.record('identity.unlinked', {
-        actorUserId: userId,
-        targetUserId: userId,
-        details: { provider: removed.provider, identityId },
-      });
-    },
+    ...linkedIdentities,
   };
 }
 
