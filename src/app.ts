@@ -11,6 +11,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { registerRequestContext } from './http/request-context.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
+import { openIdRoutes } from './modules/oidc/routes.js';
 import { createAccessLogger, lazyRequestLogger } from './platform/logger.js';
 import type { Services } from './services.js';
 import { registerPages } from './web/index.js';
@@ -77,6 +78,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   await registerApiReference(app);
   await registerFeatures(app, platform, services);
   await registerPages(app, platform, services);
+  await app.register(openIdRoutes(services.openid));
 
   return app as unknown as FastifyInstance;
 }

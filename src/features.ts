@@ -7,6 +7,7 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { deviceRoutes } from './modules/devices/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { oidcClientRoutes } from './modules/oidc/admin-routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import { passkeyRoutes } from './modules/passkeys/routes.js';
 import { passwordRoutes } from './modules/password/routes.js';
@@ -58,5 +59,6 @@ export async function registerFeatures(app: FastifyInstance, platform: Platform,
   await app.register(accountAdminRoutes({ accounts: services.accountAdmin, authenticate, authorization }));
   await app.register(deviceRoutes({ devices: services.devices, authenticate, authorization }));
   await app.register(activityRoutes({ activity: services.activity, authenticate }));
+  await app.register(oidcClientRoutes({ clients: services.oidcClients, authenticate, authorization }));
   await app.register(auditRoutes({ audit: services.auditLog, authenticate, authorization }));
 }

@@ -6,6 +6,7 @@ import { createDeviceRepository } from './modules/devices/repository.js';
 import { createFederationRepository } from './modules/federation/repository.js';
 import { createLockoutRepository } from './modules/lockout/repository.js';
 import { createLoginHistoryRepository } from './modules/login-history/repository.js';
+import { createOidcRepository } from './modules/oidc/repository.js';
 import { createOneTimeCodeRepository } from './modules/one-time-codes/repository.js';
 import { createPasskeyRepository } from './modules/passkeys/repository.js';
 import { createPasswordResetRepository } from './modules/password/repository.js';
@@ -30,6 +31,7 @@ export function createRepositories(db: Database) {
     twoFactor: createTwoFactorRepository(db),
     passkeys: createPasskeyRepository(db),
     federation: createFederationRepository(db),
+    oidc: createOidcRepository(db),
     statistics: createStatisticsRepository(db),
     audit: createAuditRepository(db),
   };

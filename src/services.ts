@@ -9,6 +9,8 @@ import { createProviderRegistry } from './modules/federation/providers.js';
 import { createFederationService } from './modules/federation/service.js';
 import { createUpstream } from './modules/federation/upstream.js';
 import { createLockoutService } from './modules/lockout/service.js';
+import { createOidcClientService } from './modules/oidc/clients.js';
+import { createOpenIdService } from './modules/oidc/service.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
 import { createOtpService } from './modules/otp/service.js';
 import { createPasskeyService } from './modules/passkeys/service.js';
@@ -78,6 +80,8 @@ export async function composeServices(platform: Platform) {
   const activity = createActivityService({ ...base, sessions });
   const auditLog = createAuditService({ audit: repositories.audit });
   const statistics = createStatisticsService(base);
+  const openid = createOpenIdService({ ...base, sessions });
+  const oidcClients = createOidcClientService(base);
 
   return {
     repositories,
@@ -100,6 +104,8 @@ export async function composeServices(platform: Platform) {
     activity,
     auditLog,
     statistics,
+    openid,
+    oidcClients,
     /** Stops listening for access changes; the platform closes the rest. */
     close: () => accessCache.close(),
   };

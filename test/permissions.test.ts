@@ -163,6 +163,30 @@ const protectedRoutes: Record<string, Protected> = {
     request: () => ({ url: '/admin/identity-providers/nowhere' }),
     expected: [401, 403, 403, 404],
   },
+  'GET /admin/oidc/clients': { request: () => ({ url: '/admin/oidc/clients' }), expected: superAdminOnly },
+  'POST /admin/oidc/clients': {
+    request: () => ({
+      url: '/admin/oidc/clients',
+      payload: { name: 'Matrix app', type: 'public', redirectUris: ['https://app.example.com/callback'] },
+    }),
+    expected: [401, 403, 403, 201],
+  },
+  'GET /admin/oidc/clients/:clientId': {
+    request: () => ({ url: '/admin/oidc/clients/nowhere' }),
+    expected: [401, 403, 403, 404],
+  },
+  'PATCH /admin/oidc/clients/:clientId': {
+    request: () => ({ url: '/admin/oidc/clients/nowhere', payload: { name: 'Still nowhere' } }),
+    expected: [401, 403, 403, 404],
+  },
+  'DELETE /admin/oidc/clients/:clientId': {
+    request: () => ({ url: '/admin/oidc/clients/nowhere' }),
+    expected: [401, 403, 403, 404],
+  },
+  'POST /admin/oidc/clients/:clientId/secret': {
+    request: () => ({ url: '/admin/oidc/clients/nowhere/secret' }),
+    expected: [401, 403, 403, 404],
+  },
   'POST /auth/roles/assign': {
     request: ({ victimId }) => ({ url: '/auth/roles/assign', payload: { userId: victimId, roleName: 'ADMIN' } }),
     expected: superAdminOnly,

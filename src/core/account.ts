@@ -38,6 +38,8 @@ export interface Principal {
 
 /** The caller of a request that presented a valid access token, with the account as it stands now. */
 export interface AuthenticatedPrincipal extends Principal {
+  /** When this session's sign-in happened. */
+  signedInAt: Date;
   account: Account;
 }
 

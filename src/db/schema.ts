@@ -277,6 +277,8 @@ export const signingKeys = pgTable('signing_keys', {
   publicJwk: jsonb().notNull(),
   /** AES-256-GCM ciphertext of the private JWK, keyed from APP_SECRET. */
   privateJwkEncrypted: text().notNull(),
+  /** `access_token` (the API's EdDSA tokens) or `oidc` (the OpenID provider's RS256 and EdDSA keys). */
+  purpose: text().notNull().default('access_token'),
   createdAt: instant().notNull(),
   retiredAt: instant(),
 });
@@ -344,4 +346,5 @@ export const outboxMessages = pgTable(
 );
 
 export * from './federation-schema.js';
+export * from './oidc-schema.js';
 export * from './passkeys-schema.js';

@@ -62,8 +62,8 @@ export function createSecrets(appSecret: string): Secrets {
 }
 
 /** 256 bits from the CSPRNG, URL-safe: refresh tokens, reset tokens, MFA tokens. */
-export function randomToken(): string {
-  return randomBytes(32).toString('base64url');
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
 }
 
 export function sha256Hex(value: string): string {

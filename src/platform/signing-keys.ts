@@ -6,7 +6,7 @@ import {
   type KeyObject,
   randomUUID,
 } from 'node:crypto';
-import { asc, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { signingKeys } from '../db/schema.js';
 import type { Clock } from './clock.js';
@@ -73,5 +73,9 @@ export async function loadSigningKeys(db: Database, secrets: Secrets, clock: Clo
 }
 
 function selectActive(db: Database) {
-  return db.select().from(signingKeys).where(isNull(signingKeys.retiredAt)).orderBy(asc(signingKeys.createdAt));
+  return db
+    .select()
+    .from(signingKeys)
+    .where(and(eq(signingKeys.purpose, 'access_token'), isNull(signingKeys.retiredAt)))
+    .orderBy(asc(signingKeys.createdAt));
 }

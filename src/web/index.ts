@@ -16,6 +16,8 @@ import { consolePages } from './console/routes.js';
 import { sentenceFor } from './error-messages.js';
 import { federationPages } from './federation/routes.js';
 import { type PageKit, renderPage } from './kit.js';
+import { openIdPages } from './oidc/routes.js';
+import { providerViews } from './oidc/views.js';
 import { createReturnTo } from './return-to.js';
 import { signInPages } from './sign-in/routes.js';
 
@@ -140,5 +142,8 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
     await pages.register(federationPages(kit));
     await pages.register(accountPages(kit));
     await pages.register(consolePages(kit));
+    await pages.register(openIdPages(kit));
   });
+  // The OpenID provider draws its own few pages (errors, the sign-out question) in the same layout and CSP.
+  await services.openid.start(providerViews(config.brand, csp));
 }

@@ -2,8 +2,18 @@ import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { loginEvents } from '../../db/schema.js';
 
-/** How the person got in; `oauth:<provider id>` for a federated sign-in, so history names the provider. */
-export type LoginMethod = 'password' | 'verify_email' | 'otp' | 'mfa' | 'passkey' | `oauth:${string}`;
+/**
+ * How the person got in; `oauth:<provider id>` for a federated sign-in, so history names the provider;
+ * `oidc:<client id>` for an app signed in to through the OpenID provider (with the session it rode on).
+ */
+export type LoginMethod =
+  | 'password'
+  | 'verify_email'
+  | 'otp'
+  | 'mfa'
+  | 'passkey'
+  | `oauth:${string}`
+  | `oidc:${string}`;
 
 export interface LoginEvent {
   userId: number | null;

@@ -38,6 +38,7 @@ function access(sessionId: string, userId: number): SessionAccess {
     sessionId,
     userId,
     expiresAt: new Date('2027-01-01T00:00:00Z'),
+    signedInAt: at,
     lastActiveAt: at,
     browserSecretHash: null,
     account: account(userId),

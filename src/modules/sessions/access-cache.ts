@@ -9,6 +9,8 @@ export interface SessionAccess {
   readonly sessionId: string;
   readonly userId: number;
   readonly expiresAt: Date;
+  /** When the person signed in: the session's start (OpenID's auth_time). */
+  readonly signedInAt: Date;
   lastActiveAt: Date;
   /** SHA-256 of the browser cookie's secret when the session belongs to a browser on the hosted pages. */
   readonly browserSecretHash: string | null;

@@ -36,6 +36,7 @@ function prepareFindAccess(db: Database) {
       userId: sessions.userId,
       expiresAt: sessions.expiresAt,
       lastActiveAt: sessions.lastActiveAt,
+      signedInAt: sessions.createdAt,
       browserSecretHash: sessions.browserSecretHash,
       user: {
         id: users.id,

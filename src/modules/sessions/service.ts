@@ -51,6 +51,7 @@ function toSessionAccess(row: AccessRow): SessionAccess {
     sessionId: row.sessionId,
     userId: row.userId,
     expiresAt: row.expiresAt,
+    signedInAt: row.signedInAt,
     lastActiveAt: row.lastActiveAt,
     browserSecretHash: row.browserSecretHash,
     account: { user, roles, permissions, permissionSet: new Set(permissions) },
@@ -127,7 +128,12 @@ export function createSessionService({
       access.lastActiveAt = now;
       await repo.touchSession(access.sessionId, now);
     }
-    return { userId: access.userId, sessionId: access.sessionId, account: access.account };
+    return {
+      userId: access.userId,
+      sessionId: access.sessionId,
+      signedInAt: access.signedInAt,
+      account: access.account,
+    };
   }
 
   return {
@@ -209,6 +215,16 @@ export function createSessionService({
       const access = await loadAccess(sessionId);
       if (!access?.browserSecretHash || !constantTimeEqual(access.browserSecretHash, sha256Hex(secret))) return null;
       return admit(access);
+    },
+
+    /**
+     * Whether a session is still live for `userId` (unexpired, unrevoked, its account unlocked): what the
+     * OpenID provider asks before it trusts a single sign-on or a token issued through the session.
+     */
+    async isLive(sessionId: string, userId: number): Promise<boolean> {
+      if (!uuidPattern.test(sessionId)) return false;
+      const access = await loadAccess(sessionId);
+      return access !== null && access.userId === userId && (await admit(access)) !== null;
     },
 
     async rotateRefreshToken(refreshToken: string) {

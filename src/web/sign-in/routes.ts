@@ -36,8 +36,11 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       const query = request.query as Record<string, unknown>;
       const next = destination(request, reply, query.return_to);
       if (next === undefined) return reply;
-      if (request.principal) return seeOther(reply, next ?? '/account');
-      const news = query.signed_out === '1' ? 'You have signed out.' : undefined;
+      // An app that asked for a new sign-in (OpenID prompt=login, max_age) gets the form even when signed in.
+      const again = query.prompt === 'login';
+      if (request.principal && !again) return seeOther(reply, next ?? '/account');
+      const news =
+        query.signed_out === '1' ? 'You have signed out.' : again ? 'Sign in again to continue to the app.' : undefined;
       return renderPage(kit, request, reply, {
         title: 'Sign in',
         body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news }),

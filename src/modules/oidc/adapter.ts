@@ -1,0 +1,102 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Clock } from '../../platform/clock.js';
+import { sha256Hex } from '../../platform/secrets.js';
+import { toClientMetadata } from './clients.js';
+import type { OidcRepository } from './repository.js';
+
+interface Deps {
+  oidc: OidcRepository;
+  clock: Clock;
+  /** Whether the Gatehouse session behind a provider session is still live, for `accountId`. */
+  sessionIsLive(sessionId: string, accountId: string): Promise<boolean>;
+}
+
+// Expired objects are ignored on read; the rows themselves are swept at most this often per instance.
+const sweepIntervalMs = 60_000;
+
+/**
+ * oidc-provider's storage on our database (PGlite or PostgreSQL), so every
+ * instance shares codes, tokens, grants and sessions. An object's id is a
+ * bearer credential for most kinds (codes, tokens, the session cookie), so
+ * only its SHA-256 is stored, and the copy the payload carries (`jti`) is
+ * dropped on write and restored from the id presented on read.
+ * A provider session with an account is returned only while the Gatehouse
+ * session it was made from lives: that one rule ends single sign-on, and
+ * (every token being bound to its session) the tokens issued through it.
+ */
+export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
+  let lastSweep = 0;
+
+  async function sweep(): Promise<void> {
+    const now = clock.now();
+    if (now.getTime() - lastSweep < sweepIntervalMs) return;
+    lastSweep = now.getTime();
+    await oidc.deleteExpired(now);
+  }
+
+  return class DatabaseAdapter implements Adapter {
+    constructor(private readonly kind: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const { jti: _jti, ...stored } = payload;
+      await oidc.upsertModel({
+        kind: this.kind,
+        id: sha256Hex(id),
+        payload: stored,
+        grantId: payload.grantId ?? null,
+        uid: payload.uid ?? null,
+        expiresAt: expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : null,
+      });
+      if (this.kind === 'Interaction') await sweep();
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      // Clients are rows of oidc_clients, read on each use: every instance sees a change at once.
+      if (this.kind === 'Client') {
+        const client = await oidc.findClient(id);
+        return client ? (toClientMetadata(client) as AdapterPayload) : undefined;
+      }
+      const row = await oidc.findModel(this.kind, sha256Hex(id), clock.now());
+      return row ? this.live(row, id) : undefined;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const row = await oidc.findModelByUid(this.kind, uid, clock.now());
+      // The id is not known here; the session's own (hashed) id is all the payload lacks, and no caller reads it.
+      return row ? this.live(row, undefined) : undefined;
+    }
+
+    async findByUserCode(): Promise<AdapterPayload | undefined> {
+      // The device flow is not enabled.
+      return undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      await oidc.consumeModel(this.kind, sha256Hex(id), clock.now());
+    }
+
+    async destroy(id: string): Promise<void> {
+      await oidc.destroyModel(this.kind, sha256Hex(id));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await oidc.revokeByGrantId(grantId);
+    }
+
+    private async live(
+      row: { payload: Record<string, unknown>; consumedAt: Date | null },
+      id: string | undefined,
+    ): Promise<AdapterPayload | undefined> {
+      const payload = {
+        ...row.payload,
+        ...(id === undefined ? {} : { jti: id }),
+        ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}),
+      } as AdapterPayload;
+      if (this.kind === 'Session' && payload.accountId) {
+        const sessionId = payload.uid ? await oidc.findLinkedSession(payload.uid) : null;
+        if (!sessionId || !(await sessionIsLive(sessionId, payload.accountId))) return undefined;
+      }
+      return payload;
+    }
+  };
+}
