@@ -137,7 +137,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
  * database (and `test`'s clock). `test` drops the database.
  */
 export async function buildOtherInstance(test: TestApp, env: Record<string, string> = {}) {
-  const { app } = await startInstance(test.platform.database, env, test.clock);
+  const { app } = await startInstance(test.platform.database, env, test.platform.clock);
   return { app, close: () => app.close() };
 }
 

@@ -61,7 +61,7 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
      * than `retentionSeconds` ago, still published so that tokens they signed
      * verify until they expire. The first pair is made on first start.
      */
-    async load(retentionSeconds: number): Promise<PrivateJwk[]> {
+    async load(retentionSeconds: number): Promise<{ keys: PrivateJwk[]; unpublishAt: number | null }> {
       if ((await activeKeys(db)).length === 0) {
         await db.transaction(async (tx) => {
           await tx.execute(sql`select pg_advisory_xact_lock(${keyLockId})`);
@@ -79,14 +79,19 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
           ),
         )
         .orderBy(sql`${signingKeys.retiredAt} is not null`, desc(signingKeys.createdAt));
-      return rows.map((row) => {
+      const keys = rows.map((row): PrivateJwk => {
         const json = secrets.decrypt(encryptionPurpose, row.privateJwkEncrypted);
-        if (!json)
+        if (!json) {
           throw new Error(
-            `OpenID signing key ${row.kid} cannot be decrypted: APP_SECRET differs from the one that created it`,
+            `OpenID signing key ${row.kid} cannot be decrypted: APP_SECRET differs from the one that made it`,
           );
+        }
         return { ...(JSON.parse(json) as JsonWebKey), kid: row.kid, alg: row.algorithm, use: 'sig' };
       });
+      // When the first retired key's tokens have all expired: it is then dropped from the published set.
+      const retiredTimes = rows.flatMap((row) => (row.retiredAt ? [row.retiredAt.getTime()] : []));
+      const unpublishAt = retiredTimes.length > 0 ? Math.min(...retiredTimes) + retentionSeconds * 1000 : null;
+      return { keys, unpublishAt };
     },
 
     /** Retires the current pair and makes a new one; returns the new key ids. */

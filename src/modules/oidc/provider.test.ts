@@ -142,7 +142,8 @@ describe('sign-in at an app (authorization code + PKCE)', () => {
   });
 
   it('writes the sign-in at the app to login history and the audit trail, naming the client', async () => {
-    const { user, client } = await personAtApp();
+    const { user, client, browser } = await personAtApp();
+    expect((await browser.get('/account/history')).body).toContain('(to Orders)');
     const history = await started.test.app.inject({
       url: '/auth/logins',
       headers: { authorization: `Bearer ${user.accessToken}` },

@@ -40,13 +40,16 @@ export function createOpenIdService(deps: Deps) {
   let provider: Provider | undefined;
   let signingKids = '';
   let lastKeyCheck = 0;
+  // When a retired key stops being published (its tokens have expired): the provider is rebuilt without it.
+  let unpublishAt: number | null = null;
 
   async function build(): Promise<Provider> {
     if (!views) throw new Error('the OpenID provider is not started');
-    const jwks = await keys.load(idTokenTtlSeconds);
+    const published = await keys.load(idTokenTtlSeconds);
     signingKids = await keys.currentKids();
+    unpublishAt = published.unpublishAt;
     lastKeyCheck = clock.now().getTime();
-    const built = buildProvider(providerDeps, jwks, views);
+    const built = buildProvider(providerDeps, published.keys, views);
     built.use(async (ctx, next) => {
       await next();
       await afterProviderRoute(ctx);
@@ -80,8 +83,10 @@ export function createOpenIdService(deps: Deps) {
 
   async function current(): Promise<Provider> {
     if (!provider) return build();
-    if (clock.now().getTime() - lastKeyCheck > keyCheckIntervalMs) {
-      lastKeyCheck = clock.now().getTime();
+    const now = clock.now().getTime();
+    if (unpublishAt !== null && now >= unpublishAt) return build();
+    if (now - lastKeyCheck > keyCheckIntervalMs) {
+      lastKeyCheck = now;
       if ((await keys.currentKids()) !== signingKids) return build();
     }
     return provider;

@@ -236,11 +236,13 @@ export function accountPages(kit: PageKit): FastifyPluginAsync {
         historyPageSize,
         offset,
       );
+      // Sign-ins at apps through the OpenID provider are named by the app's current name.
+      const apps = new Map((await services.oidcClients.list()).map((client) => [client.clientId, client.name]));
       return show(
         request,
         reply,
         'Sign-in history',
-        historyView({ csrf: csrf.tokenFor(request), logins, total, offset, pageSize: historyPageSize }),
+        historyView({ csrf: csrf.tokenFor(request), logins, total, offset, pageSize: historyPageSize, apps }),
         200,
         true,
       );

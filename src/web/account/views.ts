@@ -174,9 +174,18 @@ const methodLabels: Record<string, string> = {
   passkey: 'passkey',
 };
 
-/** How a sign-in happened, in words; a federated one names its provider (`oauth:google` → "google"). */
-const methodLabel = (method: string) =>
-  methodLabels[method] ?? (method.startsWith('oauth:') ? `with ${method.slice('oauth:'.length)}` : method);
+/**
+ * How a sign-in happened, in words; a federated one names its provider (`oauth:google` → "google"),
+ * one at an app through the OpenID provider names the app (`oidc:<client id>` → its name).
+ */
+function methodLabel(method: string, apps: ReadonlyMap<string, string>): string {
+  if (method.startsWith('oauth:')) return `with ${method.slice('oauth:'.length)}`;
+  if (method.startsWith('oidc:')) {
+    const clientId = method.slice('oidc:'.length);
+    return `to ${apps.get(clientId) ?? 'a removed app'}`;
+  }
+  return methodLabels[method] ?? method;
+}
 
 // Why a sign-in failed, in words (the history keeps the API's code).
 const failureLabels: Record<string, string> = {
@@ -198,7 +207,15 @@ const flagLabels: Record<string, string> = {
   new_device: 'New device',
 };
 
-export function historyView(state: State & { logins: LoginItem[]; total: number; offset: number; pageSize: number }) {
+export function historyView(
+  state: State & {
+    logins: LoginItem[];
+    total: number;
+    offset: number;
+    pageSize: number;
+    apps: ReadonlyMap<string, string>;
+  },
+) {
   const next = state.offset + state.pageSize < state.total ? state.offset + state.pageSize : null;
   const previous = state.offset > 0 ? Math.max(0, state.offset - state.pageSize) : null;
   return html`${header(state, '/account/history', 'Sign-in history')}
@@ -209,7 +226,7 @@ export function historyView(state: State & { logins: LoginItem[]; total: number;
   ${state.logins.map(
     (login) => html`<tr>
     <td>${when(login.createdAt)}</td>
-    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${methodLabel(login.method)}${login.failureReason ? `, ${failureLabels[login.failureReason] ?? login.failureReason.toLowerCase().replaceAll('_', ' ')}` : ''})</span>
+    <td>${login.success ? 'Signed in' : html`<span class="failed">Failed</span>`} <span class="muted">(${methodLabel(login.method, state.apps)}${login.failureReason ? `, ${failureLabels[login.failureReason] ?? login.failureReason.toLowerCase().replaceAll('_', ' ')}` : ''})</span>
       ${login.flags.map((flag) => html` <span class="badge warn">${flagLabels[flag] ?? flag}</span>`)}</td>
     <td>${place(login)}<br><span class="muted">${login.ipAddress ?? ''}</span></td>
     <td>${[login.deviceName, login.platform].filter(Boolean).join(' · ') || 'Unknown'}</td>
