@@ -1,5 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOidcRepository } from '../src/modules/oidc/repository.js';
+import { createRoleRepository } from '../src/modules/roles/repository.js';
+import { sha256Hex } from '../src/platform/secrets.js';
 import { type Browser, openBrowser } from './form-browser.js';
 import {
   accessStatus,
@@ -132,5 +135,63 @@ describe('the audit log', () => {
     expect(row).toContain(`,"'=HYPERLINK(""x"")",`);
     expect(row).toContain(`""reason"":""=HYPERLINK(\\""x\\"")""`);
     expect(rows.every((line) => line.includes('"device.blacklisted"'))).toBe(true);
+  });
+});
+
+describe('the apps page (OpenID clients)', () => {
+  async function superAdminBrowser(): Promise<Browser> {
+    const person = await createVerifiedUser(test);
+    await createRoleRepository(test.db).insertUserRole(person.userId, 'SUPER_ADMIN', new Date());
+    return signedInBrowser(person.email);
+  }
+
+  it('registers an app showing its secret once, gives it a new secret, and removes it', async () => {
+    const owner = await superAdminBrowser();
+    const created = await owner.submit('/console/apps', '/console/apps', {
+      name: 'Orders <web>',
+      type: 'confidential',
+      redirectUris: 'https://orders.example.com/callback\r\n\r\nhttps://orders.example.com/cb2',
+      postLogoutRedirectUris: '',
+      firstParty: 'yes',
+    });
+    expectPage(created, 201, 'Copy it now: it is not stored and will not be shown again.');
+    expect(created.body).toContain('Orders &lt;web&gt;');
+    const secret = /Client secret: <code class="secret">([^<]+)<\/code>/.exec(created.body)?.[1] as string;
+    const [client] = (await test.services.oidcClients.list()).filter((row) => row.name === 'Orders <web>');
+    expect(client?.redirectUris).toEqual(['https://orders.example.com/callback', 'https://orders.example.com/cb2']);
+    expect(client?.firstParty).toBe(true);
+    const stored = await createOidcRepository(test.db).findClient(client?.clientId as string);
+    expect(stored?.secretHash).toBe(sha256Hex(secret));
+
+    const listed = await owner.get('/console/apps');
+    expectPage(listed, 200, client?.clientId as string);
+    expect(listed.body).not.toContain(secret);
+
+    const renewed = await owner.submit('/console/apps', `/console/apps/${client?.clientId}/secret`, { confirm: 'yes' });
+    expectPage(renewed, 200, 'will not be shown again');
+    const renewedStored = await createOidcRepository(test.db).findClient(client?.clientId as string);
+    expect(renewedStored?.secretHash).not.toBe(stored?.secretHash);
+
+    const removed = await owner.submit('/console/apps', `/console/apps/${client?.clientId}/remove`, { confirm: 'yes' });
+    expect(removed.headers.location).toBe('/console/apps?done=removed');
+    expect(await createOidcRepository(test.db).findClient(client?.clientId as string)).toBeNull();
+  });
+
+  it('says what is wrong with an address, and keeps what was typed', async () => {
+    const owner = await superAdminBrowser();
+    const refused = await owner.submit('/console/apps', '/console/apps', {
+      name: 'Sloppy',
+      type: 'confidential',
+      redirectUris: 'http://orders.example.com/*',
+    });
+    expectPage(refused, 400, 'wildcards are not allowed');
+    expect(refused.body).toContain('http://orders.example.com/*</textarea>');
+    const empty = await owner.submit('/console/apps', '/console/apps', { name: '', type: 'public', redirectUris: '' });
+    expectPage(empty, 400, 'Enter at least one redirect address.');
+  });
+
+  it('is not for an ADMIN', async () => {
+    expectPage(await admin.get('/console/apps'), 403, 'Not allowed');
+    expect((await admin.get('/console')).body).not.toContain('href="/console/apps"');
   });
 });

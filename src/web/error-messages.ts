@@ -42,6 +42,8 @@ const sentences: Partial<Record<ErrorCode, string>> = {
   LAST_SIGN_IN_METHOD:
     'This is your last way to sign in. Set a password (on the Password tab) or add a passkey before removing it.',
   IDENTITY_NOT_FOUND: 'That linked identity is already gone.',
+  CLIENT_NOT_FOUND: 'That app is already gone.',
+  CLIENT_NOT_CONFIDENTIAL: 'A public app has no secret.',
 };
 
 function minutes(seconds: number): string {

@@ -4,6 +4,7 @@ import { presentSession } from '../../modules/sessions/presenter.js';
 import { attempt } from '../error-messages.js';
 import { actorOf, formFields, type PageKit, type PageNotes, seeOther } from '../kit.js';
 import { consoleAccess } from './access.js';
+import { consoleAppPages } from './apps.js';
 import { consoleAuditPages } from './audit.js';
 import { consoleDevicePages } from './devices.js';
 import { type ManagedUserView, userDetailView } from './user-view.js';
@@ -11,7 +12,7 @@ import { createUserView, overviewView, type UserFilters, usersView } from './vie
 
 const page = { schema: { hide: true } };
 const pageSize = 25;
-const consolePermissions = ['user.read_all', 'audit.read', 'device.blacklist'];
+const consolePermissions = ['user.read_all', 'audit.read', 'device.blacklist', 'oidc.clients.manage'];
 const booleanFilter = (value: unknown) => (value === 'true' ? true : value === 'false' ? false : undefined);
 
 /**
@@ -243,5 +244,6 @@ export function consolePages(kit: PageKit): FastifyPluginAsync {
     });
     await app.register(consoleDevicePages(kit));
     await app.register(consoleAuditPages(kit));
+    await app.register(consoleAppPages(kit));
   };
 }

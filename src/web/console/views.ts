@@ -13,6 +13,7 @@ const sections: Array<[string, string, string]> = [
   ['/console/users', 'Users', 'user.read_all'],
   ['/console/devices', 'Device blacklist', 'device.blacklist'],
   ['/console/audit', 'Audit log', 'audit.read'],
+  ['/console/apps', 'Apps', 'oidc.clients.manage'],
 ];
 
 /** The console's heading and navigation; only the sections the caller may open are listed. */
