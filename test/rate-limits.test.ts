@@ -257,6 +257,16 @@ describe('which endpoints are limited', () => {
     expect(withDecoy.json().code).toMatch(/^(TOO_MANY_REQUESTS|VALIDATION_FAILED)$/);
   });
 
+  it('counts OpenID authorization requests per address (each stores an object until it expires)', async () => {
+    const ip = freshAddress();
+    const authorize = () =>
+      test.app.inject({ url: '/oidc/auth?client_id=nobody&response_type=code&scope=openid', remoteAddress: ip });
+    for (let request = 1; request <= perIp; request += 1) expect((await authorize()).statusCode).toBe(400);
+    expectLimited(await authorize());
+    // The rest of the provider (discovery, keys) is not counted.
+    expect((await test.app.inject({ url: '/oidc/jwks', remoteAddress: ip })).statusCode).toBe(200);
+  });
+
   it('does not limit GET /auth/profile', async () => {
     const { accessToken } = await createVerifiedUser(test);
     for (let request = 1; request <= perIp * 3; request += 1) {

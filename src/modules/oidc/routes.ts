@@ -34,6 +34,10 @@ export function openIdRoutes(openid: OpenIdService) {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     const options = { schema: { hide: true } };
+    // Each authorization request (and pushed one) stores an object until it expires: counted per address.
+    const authorization = { ...options, config: { rateLimit: { group: 'oidc-authorize' } } };
+    app.route({ method: ['GET', 'POST'], url: `${mountPath}/auth`, ...authorization, handler: forward });
+    app.post(`${mountPath}/request`, authorization, forward);
     app.all(mountPath, options, forward);
     app.all(`${mountPath}/*`, options, forward);
   };
