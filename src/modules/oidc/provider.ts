@@ -16,6 +16,8 @@ import type { OidcRepository } from './repository.js';
 export interface ProviderViews {
   error(details: { error: string; description: string | undefined }): string;
   logoutQuestion(form: string, clientName: string | undefined): string;
+  /** After the sign-out question: on to the app, by a new navigation (see buildProvider). */
+  leaving(url: string, clientName: string | undefined): string;
   signedOut(clientName: string | undefined): string;
   /** The CSP the hosted pages are served with. */
   contentSecurityPolicy: string;
@@ -52,7 +54,11 @@ export const issuerOf = (publicUrl: string) => `${publicUrl}/oidc`;
 export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: ProviderViews): Provider {
   const { config, oidc, users, roles, secrets, clock, logger } = deps;
 
-  const sendPage = (ctx: KoaContextWithOIDC, status: number, body: string) => {
+  const sendPage = (
+    ctx: Pick<KoaContextWithOIDC, 'status' | 'type' | 'set' | 'body'>,
+    status: number,
+    body: string,
+  ) => {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('content-security-policy', views.contentSecurityPolicy);
@@ -187,6 +193,17 @@ export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: Pro
       typeof this.clientSecret === 'string' && constantTimeEqual(this.clientSecret, hashClientSecret(actual)),
     );
   };
+
+  // The sign-out question is a form; its answer redirects to the app, on another origin, which the page's CSP
+  // (form-action 'self') rightly makes the browser refuse. The answer becomes a page that navigates on instead.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303) return;
+    const location = ctx.response.get('location');
+    ctx.remove('location');
+    ctx.set('refresh', `0;url=${location}`);
+    sendPage(ctx, 200, views.leaving(location, ctx.oidc.client?.clientName));
+  });
 
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'OpenID provider server error'));
   return provider;

@@ -93,6 +93,13 @@ ${new SafeHtml(providerForm)}
 <button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>
 </div>`,
       ),
+    leaving: (url, clientName) =>
+      page(
+        'Signing out',
+        html`<h1>Signing out</h1>
+<p>Taking you back to ${clientName ?? 'the app'}…</p>
+<p><a class="button primary" href="${url}">Continue</a></p>`,
+      ),
     signedOut: (clientName) =>
       page(
         'Signed out',
