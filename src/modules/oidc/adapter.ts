@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Clock } from '../../platform/clock.js';
 import { sha256Hex } from '../../platform/secrets.js';
 import { toClientMetadata } from './clients.js';
@@ -71,8 +71,14 @@ export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
       return undefined;
     }
 
+    /**
+     * oidc-provider checks `consumed` on the copy it read before; a request that read the same code or
+     * refresh token unused at the same moment as another loses here, so each is redeemed once.
+     */
     async consume(id: string): Promise<void> {
-      await oidc.consumeModel(this.kind, sha256Hex(id), clock.now());
+      if (!(await oidc.consumeModel(this.kind, sha256Hex(id), clock.now()))) {
+        throw new errors.InvalidGrant(`${this.kind} already used`);
+      }
     }
 
     async destroy(id: string): Promise<void> {

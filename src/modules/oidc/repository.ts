@@ -70,12 +70,17 @@ export function createOidcRepository(db: Database) {
       return row ?? null;
     },
 
-    /** Marks a code or token used; the first to do so wins (a second redemption finds it consumed). */
-    async consumeModel(kind: string, id: string, now: Date): Promise<void> {
-      await db
+    /**
+     * Marks a code or token used, and says whether this call was the one that did: of two requests that
+     * read it unused at the same moment, only one may go on.
+     */
+    async consumeModel(kind: string, id: string, now: Date): Promise<boolean> {
+      const marked = await db
         .update(oidcModels)
         .set({ consumedAt: now })
-        .where(and(eq(oidcModels.kind, kind), eq(oidcModels.id, id), isNull(oidcModels.consumedAt)));
+        .where(and(eq(oidcModels.kind, kind), eq(oidcModels.id, id), isNull(oidcModels.consumedAt)))
+        .returning({ id: oidcModels.id });
+      return marked.length > 0;
     },
 
     async destroyModel(kind: string, id: string): Promise<void> {
