@@ -7,6 +7,7 @@ import type { AuditRecorder } from '../audit/recorder.js';
 import type { ClientRow, OidcRepository } from './repository.js';
 
 export const oidcScopes = ['openid', 'profile', 'email', 'phone', 'offline_access', 'roles'] as const;
+const knownGrantTypes = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
 export interface ClientInput {
   name: string;
@@ -72,13 +73,21 @@ function checkRedirectUri(field: string, value: string, type: ClientInput['type'
 
 function checkClient(client: Required<Omit<ClientInput, 'firstParty' | 'idTokenSigningAlg'>>): void {
   if (client.name.trim() === '') throw new AppError('VALIDATION_FAILED', { message: 'name must not be empty' });
+  // The HTTP schema checks these too; the service holds the rule for every caller (CLI, console, API).
+  if (client.type !== 'public' && client.type !== 'confidential') {
+    throw new AppError('VALIDATION_FAILED', { message: 'type: must be public or confidential' });
+  }
+  const unknownGrant = client.grantTypes.find((grant) => !(knownGrantTypes as readonly string[]).includes(grant));
+  if (unknownGrant) throw new AppError('VALIDATION_FAILED', { message: `grantTypes: unknown "${unknownGrant}"` });
+  const unknownScope = client.scopes.find((scope) => !(oidcScopes as readonly string[]).includes(scope));
+  if (unknownScope) throw new AppError('VALIDATION_FAILED', { message: `scopes: unknown "${unknownScope}"` });
   const grants = new Set(client.grantTypes);
   if (grants.size === 0) throw new AppError('VALIDATION_FAILED', { message: 'grantTypes must not be empty' });
   if (grants.has('client_credentials') && client.type !== 'confidential') {
-    throw new AppError('VALIDATION_FAILED', { message: 'client_credentials needs a confidential client' });
+    throw new AppError('VALIDATION_FAILED', { message: 'grantTypes: client_credentials needs a confidential client' });
   }
   if (grants.has('refresh_token') && !grants.has('authorization_code')) {
-    throw new AppError('VALIDATION_FAILED', { message: 'refresh_token comes with authorization_code' });
+    throw new AppError('VALIDATION_FAILED', { message: 'grantTypes: refresh_token comes with authorization_code' });
   }
   if (grants.has('authorization_code')) {
     if (client.redirectUris.length === 0) {

@@ -200,6 +200,7 @@ describe('single sign-on and its end', () => {
     const request = authorizationRequest(config);
     const stop = await follow(browser, started.publicUrl, (await request.url()).href);
     expect(stop.at).toMatch(/^\/login\?return_to=%2Foidc%2Finteraction%2F/);
+    expect(stop.page?.body).toContain('to continue to <strong>Orders</strong>');
     const returnTo = decodeURIComponent(/return_to=([^&]+)/.exec(stop.at as string)?.[1] ?? '');
     const signedIn = await browser.post('/login', {
       _csrf: csrfOf(stop.page?.body ?? ''),
@@ -238,8 +239,8 @@ describe('single sign-on and its end', () => {
       if (params.max_age) await new Promise((resolve) => setTimeout(resolve, 2_100));
       const request = authorizationRequest(config, params);
       const stop = await follow(browser, started.publicUrl, (await request.url()).href);
-      expect(stop.at, JSON.stringify(params)).toMatch(/^\/login\?return_to=.*&prompt=login$/);
-      expect(stop.page?.body).toContain('Sign in again to continue to the app.');
+      expect(stop.at, JSON.stringify(params)).toMatch(/^\/login\?return_to=.*&app=.*&prompt=login$/);
+      expect(stop.page?.body).toContain('Sign in again to continue to Orders.');
     }
   });
 

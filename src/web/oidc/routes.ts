@@ -77,7 +77,8 @@ export function openIdPages(kit: PageKit): FastifyPluginAsync {
         }
         if (fresh && askedAt === undefined) await openid.askForNewSignIn(request.raw, reply.raw);
         const back = encodeURIComponent(`/oidc/interaction/${uid}`);
-        return seeOther(reply, `/login?return_to=${back}${fresh ? '&prompt=login' : ''}`);
+        const app = encodeURIComponent(clientId);
+        return seeOther(reply, `/login?return_to=${back}&app=${app}${fresh ? '&prompt=login' : ''}`);
       }
 
       if (prompt.name === 'consent') {

@@ -39,11 +39,18 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       // An app that asked for a new sign-in (OpenID prompt=login, max_age) gets the form even when signed in.
       const again = query.prompt === 'login';
       if (request.principal && !again) return seeOther(reply, next ?? '/account');
+      // Named by the OpenID provider's sign-in (`app` = its client id): only a registered app's name is shown.
+      const app =
+        typeof query.app === 'string' && query.app.length <= 64 ? await services.openid.clientName(query.app) : null;
       const news =
-        query.signed_out === '1' ? 'You have signed out.' : again ? 'Sign in again to continue to the app.' : undefined;
+        query.signed_out === '1'
+          ? 'You have signed out.'
+          : again
+            ? `Sign in again to continue to ${app?.name ?? 'the app'}.`
+            : undefined;
       return renderPage(kit, request, reply, {
         title: 'Sign in',
-        body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news }),
+        body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news, appName: app?.name }),
       });
     });
 

@@ -19,10 +19,13 @@ export function loginView(
     news?: string | undefined;
     verifyLink?: string;
     providers?: ReadonlyArray<{ id: string; name: string }>;
+    /** The app the person is signing in for, when one sent them (the OpenID provider). */
+    appName?: string | undefined;
   },
 ) {
   const errors = state.errors ?? {};
   return html`<h1>Sign in</h1>
+${state.appName ? html`<p>to continue to <strong>${state.appName}</strong></p>` : null}
 ${state.news ? notice(state.news) : null}
 ${errorSummary(errors, state.problem)}
 ${state.verifyLink ? html`<p><a href="${state.verifyLink}">Enter the code from your email</a></p>` : null}
