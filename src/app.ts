@@ -77,8 +77,8 @@ export async function buildApp(platform: Platform, services: Services): Promise<
 
   await registerApiReference(app);
   await registerFeatures(app, platform, services);
-  await registerPages(app, platform, services);
-  await app.register(openIdRoutes(services.openid));
+  const { identifyBrowser } = await registerPages(app, platform, services);
+  await app.register(openIdRoutes(services.openid, config.publicUrl, identifyBrowser));
 
   return app as unknown as FastifyInstance;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceInfo } from '../core/client.js';
 import { constantTimeEqual, type Secrets } from '../platform/secrets.js';
@@ -98,6 +99,32 @@ export function createBrowserCookies({ secure, sessionTtlSeconds }: { secure: bo
 }
 
 export type BrowserCookieJar = ReturnType<typeof createBrowserCookies>;
+
+/**
+ * The browser behind a request outside the pages (the OpenID provider's mount, which parses no cookies):
+ * its live Gatehouse session, if any, and its device.
+ */
+export function createBrowserIdentity(
+  cookies: BrowserCookieJar,
+  authenticateBrowser: (cookie: string) => Promise<{ sessionId: string } | null>,
+) {
+  return async (request: FastifyRequest) => {
+    const jar = fastifyCookie.parse(request.headers.cookie ?? '');
+    const cookie = jar[cookies.names.session];
+    const deviceId = jar[cookies.names.device];
+    const userAgent = request.headers['user-agent']?.slice(0, 512);
+    const principal = cookie ? await authenticateBrowser(cookie) : null;
+    return {
+      sessionId: principal?.sessionId ?? null,
+      device: {
+        ...(deviceId && /^[0-9a-f-]{36}$/.test(deviceId) ? { deviceId } : {}),
+        platform: 'Web',
+        deviceName: describeBrowser(userAgent),
+        ...(userAgent ? { userAgent } : {}),
+      },
+    };
+  };
+}
 
 /** The device a browser signs in from, as sessions and login history record it. */
 export function browserDevice(request: FastifyRequest): DeviceInfo {

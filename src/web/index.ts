@@ -11,7 +11,7 @@ import { html } from '../core/html.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import { accountPages } from './account/routes.js';
-import { createBrowserCookies, createCsrf } from './browser.js';
+import { createBrowserCookies, createBrowserIdentity, createCsrf } from './browser.js';
 import { consolePages } from './console/routes.js';
 import { sentenceFor } from './error-messages.js';
 import { federationPages } from './federation/routes.js';
@@ -52,7 +52,7 @@ function contentSecurityPolicy(logoUrl: string | undefined, returnOrigins: reado
  * and the account page, server-rendered over the same services as the API.
  * Encapsulated: cookies, form bodies and the page CSP apply here only.
  */
-export async function registerPages(app: FastifyInstance, platform: Platform, services: Services): Promise<void> {
+export async function registerPages(app: FastifyInstance, platform: Platform, services: Services) {
   const { config, secrets } = platform;
   const returnTo = createReturnTo({ publicUrl: config.publicUrl, allowedOrigins: config.allowedReturnOrigins });
   const kit: PageKit = {
@@ -146,4 +146,6 @@ export async function registerPages(app: FastifyInstance, platform: Platform, se
   });
   // The OpenID provider draws its own few pages (errors, the sign-out question) in the same layout and CSP.
   await services.openid.start(providerViews(config.brand, csp));
+  /** For the OpenID provider's mount: which browser, with which session, is asking. */
+  return { identifyBrowser: createBrowserIdentity(kit.cookies, services.sessions.authenticateBrowser) };
 }

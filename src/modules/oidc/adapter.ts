@@ -39,6 +39,11 @@ export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const { jti: _jti, ...stored } = payload;
+      // An interaction carries the browser's provider-session cookie; nothing reads it back, so it is not kept.
+      if (stored.session && typeof stored.session === 'object') {
+        const { cookie: _cookie, ...session } = stored.session as Record<string, unknown>;
+        stored.session = session as AdapterPayload['session'];
+      }
       await oidc.upsertModel({
         kind: this.kind,
         id: sha256Hex(id),

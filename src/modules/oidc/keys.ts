@@ -61,7 +61,9 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
      * than `retentionSeconds` ago, still published so that tokens they signed
      * verify until they expire. The first pair is made on first start.
      */
-    async load(retentionSeconds: number): Promise<{ keys: PrivateJwk[]; unpublishAt: number | null }> {
+    async load(
+      retentionSeconds: number,
+    ): Promise<{ keys: PrivateJwk[]; signingKids: string; unpublishAt: number | null }> {
       if ((await activeKeys(db)).length === 0) {
         await db.transaction(async (tx) => {
           await tx.execute(sql`select pg_advisory_xact_lock(${keyLockId})`);
@@ -91,7 +93,13 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
       // When the first retired key's tokens have all expired: it is then dropped from the published set.
       const retiredTimes = rows.flatMap((row) => (row.retiredAt ? [row.retiredAt.getTime()] : []));
       const unpublishAt = retiredTimes.length > 0 ? Math.min(...retiredTimes) + retentionSeconds * 1000 : null;
-      return { keys, unpublishAt };
+      // From the same rows as the keys: a rotation committed meanwhile is noticed at the next check.
+      const signingKids = rows
+        .filter((row) => row.retiredAt === null)
+        .map((row) => row.kid)
+        .sort()
+        .join(',');
+      return { keys, signingKids, unpublishAt };
     },
 
     /** Retires the current pair and makes a new one; returns the new key ids. */

@@ -24,7 +24,7 @@ export interface ProviderViews {
 }
 
 export interface ProviderDeps {
-  config: Pick<Config, 'publicUrl' | 'trustProxy' | 'sessionTtlSeconds' | 'refreshTokenTtlSeconds'>;
+  config: Pick<Config, 'publicUrl' | 'sessionTtlSeconds' | 'refreshTokenTtlSeconds'>;
   oidc: OidcRepository;
   users: UserRepository;
   roles: RoleRepository;
@@ -112,7 +112,11 @@ export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: Pro
     interactions: { url: (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      // A client learns about its own tokens only: another app's user tokens are none of its business.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
@@ -165,7 +169,8 @@ export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: Pro
     clientBasedCORS(_ctx, origin, client) {
       return [...(client.redirectUris ?? []), ...(client.postLogoutRedirectUris ?? [])].some((uri) => {
         try {
-          return new URL(uri).origin === origin;
+          // A private-use scheme's origin is "null": it must not let `Origin: null` (sandboxes, file:) through.
+          return /^https?:/.test(uri) && new URL(uri).origin === origin;
         } catch {
           return false;
         }
@@ -182,7 +187,8 @@ export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: Pro
   };
 
   const provider = new Provider(issuerOf(config.publicUrl), configuration);
-  provider.proxy = config.trustProxy !== false;
+  // The mount sets Host and X-Forwarded-Proto from PUBLIC_URL (routes.ts): read them.
+  provider.proxy = true;
 
   // The stored secret is its SHA-256: compare the hash of what the client presents.
   provider.Client.prototype.compareClientSecret = function compareClientSecret(

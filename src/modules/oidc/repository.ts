@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { oidcClients, oidcModels, oidcSessionLinks } from '../../db/schema.js';
+import { timestamptz } from '../../db/sql.js';
 
 export type ClientRow = typeof oidcClients.$inferSelect;
 export type NewClientRow = typeof oidcClients.$inferInsert;
@@ -94,8 +95,11 @@ export function createOidcRepository(db: Database) {
     /** Objects past their expiry, and the links of provider sessions that are gone. */
     async deleteExpired(now: Date): Promise<void> {
       await db.delete(oidcModels).where(lt(oidcModels.expiresAt, now));
-      await db.execute(sql`delete from ${oidcSessionLinks} l where not exists
-        (select 1 from ${oidcModels} m where m.kind = 'Session' and m.uid = l.uid)`);
+      // A provider session is re-saved under a new id on each sign-in (delete, then insert): a link is
+      // swept only well after its session row went, never in between.
+      const settled = new Date(now.getTime() - 3_600_000);
+      await db.execute(sql`delete from ${oidcSessionLinks} l where l.created_at < ${timestamptz(settled)}
+        and not exists (select 1 from ${oidcModels} m where m.kind = 'Session' and m.uid = l.uid)`);
     },
 
     async linkSession(uid: string, sessionId: string, now: Date): Promise<void> {

@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import type { OpenIdService } from './service.js';
+import type { BrowserFacts, OpenIdService } from './service.js';
 
 const mountPath = '/oidc';
+// The routes where a person's browser is present (authorization, its resumption, sign-out): there the
+// provider's session counts only if it is this browser's Gatehouse session.
+const browserPaths = /^\/oidc\/(auth|session\/end)(\/|\?|$)/i;
 
 /**
  * The OpenID provider's endpoints (discovery, authorization, token, userinfo,
@@ -12,7 +15,12 @@ const mountPath = '/oidc';
  * provider reads its own bodies. The interaction pages (/oidc/interaction/…)
  * are hosted pages, registered with the others.
  */
-export function openIdRoutes(openid: OpenIdService) {
+export function openIdRoutes(
+  openid: OpenIdService,
+  publicUrl: string,
+  identifyBrowser: (request: FastifyRequest) => Promise<Omit<BrowserFacts, 'ipAddress'>>,
+) {
+  const canonical = new URL(publicUrl);
   const handlers = new WeakMap<Provider, (req: IncomingMessage, res: ServerResponse) => void>();
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -23,6 +31,16 @@ export function openIdRoutes(openid: OpenIdService) {
       handlers.set(provider, handle);
     }
     const raw = request.raw as IncomingMessage & { originalUrl?: string };
+    // The provider builds every address it publishes (discovery, redirects) from the request: it is made
+    // to see PUBLIC_URL, whatever Host or X-Forwarded-* the client sent (a forged one would otherwise be
+    // reflected into the discovery document).
+    raw.headers.host = canonical.host;
+    raw.headers['x-forwarded-proto'] = canonical.protocol.slice(0, -1);
+    delete raw.headers['x-forwarded-host'];
+    openid.remember(raw, {
+      ipAddress: request.ip,
+      ...(browserPaths.test(raw.url ?? '') ? await identifyBrowser(request) : {}),
+    });
     // As a mounted app sees it: the path below the mount, and the whole one where it builds URLs.
     raw.originalUrl = raw.url;
     raw.url = raw.url?.slice(mountPath.length) || '/';

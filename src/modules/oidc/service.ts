@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { AuthenticatedPrincipal } from '../../core/account.js';
-import type { ClientContext, DeviceInfo } from '../../core/client.js';
 import type { Database } from '../../db/database.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { LoginHistoryRepository } from '../login-history/repository.js';
 import type { SessionService } from '../sessions/service.js';
 import { createOidcKeys } from './keys.js';
 import { buildProvider, idTokenTtlSeconds, type ProviderDeps, type ProviderViews } from './provider.js';
+import { type BrowserFacts, createSessionBridge } from './session-bridge.js';
+
+export type { BrowserFacts };
 
 interface Deps extends Omit<ProviderDeps, 'sessionIsLive'> {
   db: Database;
@@ -20,22 +22,21 @@ type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 // How often an instance looks for a key rotation made elsewhere (the CLI, another instance).
 const keyCheckIntervalMs = 60_000;
+// Retired keys stay published while ID tokens they signed live, plus the time another instance may take
+// to notice the rotation (and go on signing with them meanwhile).
+const keyRetentionSeconds = idTokenTtlSeconds + (2 * keyCheckIntervalMs) / 1000;
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
  * Gatehouse as an OpenID provider: the protocol is panva's oidc-provider
- * (provider.ts); this is where it meets our sessions. A sign-in at an app is
- * the browser's Gatehouse session, recorded in login history and the audit
- * trail; the provider's session is linked to it (see the adapter), and
- * signing out at an app (RP-initiated logout) ends it.
+ * (provider.ts), its sessions are Gatehouse's (session-bridge.ts); here it is
+ * built, rebuilt when the keys change, and driven by the interaction pages.
  */
 export function createOpenIdService(deps: Deps) {
-  const { oidc, sessions, loginHistory, audit, clock } = deps;
+  const { oidc, audit, clock } = deps;
   const keys = createOidcKeys(deps);
-  const providerDeps: ProviderDeps = {
-    ...deps,
-    sessionIsLive: (sessionId, accountId) => sessions.isLive(sessionId, Number(accountId)),
-  };
+  const bridge = createSessionBridge(deps);
+  const providerDeps: ProviderDeps = { ...deps, sessionIsLive: bridge.sessionIsLive };
   let views: ProviderViews | undefined;
   let provider: Provider | undefined;
   let signingKids = '';
@@ -45,40 +46,17 @@ export function createOpenIdService(deps: Deps) {
 
   async function build(): Promise<Provider> {
     if (!views) throw new Error('the OpenID provider is not started');
-    const published = await keys.load(idTokenTtlSeconds);
-    signingKids = await keys.currentKids();
+    const published = await keys.load(keyRetentionSeconds);
+    signingKids = published.signingKids;
     unpublishAt = published.unpublishAt;
     lastKeyCheck = clock.now().getTime();
     const built = buildProvider(providerDeps, published.keys, views);
     built.use(async (ctx, next) => {
       await next();
-      await afterProviderRoute(ctx);
+      await bridge.afterProviderRoute(ctx);
     });
     provider = built;
     return built;
-  }
-
-  /** What happens on our side once the provider has answered: link a new session, end one signed out of. */
-  async function afterProviderRoute(ctx: Parameters<Parameters<Provider['use']>[0]>[0]): Promise<void> {
-    const route = ctx.oidc?.route;
-    const session = ctx.oidc?.entities.Session;
-    if (!session?.uid || !session.accountId) return;
-    if (route === 'resume') {
-      const sessionId = (ctx.oidc.result as { gatehouseSessionId?: string } | undefined)?.gatehouseSessionId;
-      if (sessionId) await oidc.linkSession(session.uid, sessionId, clock.now());
-      return;
-    }
-    if (route === 'end_session_confirm' && (session as { destroyed?: boolean }).destroyed) {
-      const sessionId = await oidc.findLinkedSession(session.uid);
-      const userId = Number(session.accountId);
-      if (!sessionId) return;
-      await sessions.endSession({ userId, sessionId }, 'logout');
-      await audit.record('oidc.signed_out', {
-        actorUserId: userId,
-        targetUserId: userId,
-        details: { sessionId, clientId: ctx.oidc.client?.clientId ?? null },
-      });
-    }
   }
 
   async function current(): Promise<Provider> {
@@ -104,6 +82,9 @@ export function createOpenIdService(deps: Deps) {
 
     rotateKeys: () => keys.rotate(),
 
+    /** What the mount learnt of a request (client address, the browser's session) before handing it over. */
+    remember: bridge.remember,
+
     /** The authorization request behind an interaction page (its cookie names it); throws when it has expired. */
     async interaction(req: IncomingMessage, res: ServerResponse): Promise<Interaction> {
       return (await current()).interactionDetails(req, res);
@@ -115,43 +96,17 @@ export function createOpenIdService(deps: Deps) {
     },
 
     /**
-     * The browser's Gatehouse session signs the person in at the app: written
-     * to login history and the audit trail, and handed to the provider with
-     * the time of the sign-in (auth_time, so max_age is judged on it).
+     * The browser's Gatehouse session signs the person in at the app, handed
+     * to the provider with the time of the sign-in (auth_time, so max_age is
+     * judged on it) and the session (linked on resumption: session-bridge.ts).
      * Returns where the browser goes next.
      */
     async completeSignIn(
       req: IncomingMessage,
       res: ServerResponse,
       principal: AuthenticatedPrincipal,
-      device: DeviceInfo,
-      client: ClientContext,
     ): Promise<string> {
-      const live = await current();
-      const interaction = await live.interactionDetails(req, res);
-      const clientId = String(interaction.params.client_id);
-      await loginHistory.insertLoginEvent({
-        userId: principal.userId,
-        method: `oidc:${clientId}`,
-        success: true,
-        ipAddress: client.ipAddress,
-        userAgent: device.userAgent ?? client.userAgent,
-        deviceId: device.deviceId ?? null,
-        deviceName: device.deviceName ?? null,
-        platform: device.platform ?? null,
-        sessionId: principal.sessionId,
-        createdAt: clock.now(),
-      });
-      await audit.record('oidc.signed_in', {
-        actorUserId: principal.userId,
-        targetUserId: principal.userId,
-        details: {
-          clientId,
-          clientName: (await oidc.findClient(clientId))?.name ?? null,
-          sessionId: principal.sessionId,
-        },
-      });
-      return live.interactionResult(
+      return (await current()).interactionResult(
         req,
         res,
         {

@@ -1,6 +1,4 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { clientOf } from '../../http/authenticate.js';
-import { browserDevice } from '../browser.js';
 import { formFields, type PageKit, renderPage, seeOther } from '../kit.js';
 import { consentView, continueView, interactionExpiredView } from './views.js';
 
@@ -65,14 +63,16 @@ export function openIdPages(kit: PageKit): FastifyPluginAsync {
         const fresh = prompt.reasons.includes('login_prompt') || prompt.reasons.includes('max_age');
         const askedAt = (interaction.result as { signInAskedAt?: number } | undefined)?.signInAskedAt;
         const signedInSinceAsked = principal && askedAt !== undefined && principal.signedInAt.getTime() > askedAt;
-        if (principal && (!fresh || signedInSinceAsked)) {
-          const next = await openid.completeSignIn(
-            request.raw,
-            reply.raw,
-            principal,
-            browserDevice(request),
-            clientOf(request),
-          );
+        // max_age alone (no prompt=login): the provider had no sign-in time to judge; the session's own will do.
+        const maxAge = Number(params.max_age);
+        const youngEnough =
+          !prompt.reasons.includes('login_prompt') &&
+          principal !== null &&
+          principal !== undefined &&
+          Number.isFinite(maxAge) &&
+          Date.now() - principal.signedInAt.getTime() <= maxAge * 1000;
+        if (principal && (!fresh || signedInSinceAsked || youngEnough)) {
+          const next = await openid.completeSignIn(request.raw, reply.raw, principal);
           return continueToProvider(reply, request, clientId, next);
         }
         if (fresh && askedAt === undefined) await openid.askForNewSignIn(request.raw, reply.raw);

@@ -1,0 +1,145 @@
+import { and, eq } from 'drizzle-orm';
+import * as openid from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csrfOf } from '../../../test/form-browser.js';
+import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
+import {
+  authorizationRequest,
+  follow,
+  registerClient,
+  relyingParty,
+  signedInBrowser,
+  signInAtApp,
+  startListening,
+} from '../../../test/openid-harness.js';
+import { auditEvents, oidcModels } from '../../db/schema.js';
+
+// The provider's session is the browser's Gatehouse session: what holds when people, apps and
+// requests are not the simple case.
+
+let started: Awaited<ReturnType<typeof startListening>>;
+
+beforeAll(async () => {
+  started = await startListening();
+});
+afterAll(() => started.test.close());
+
+async function appFor(input: Parameters<typeof registerClient>[1] = {}) {
+  const client = await registerClient(started.test, input);
+  return { client, config: await relyingParty(started.issuer, client) };
+}
+
+describe('one browser, two people', () => {
+  it('does not hand the first person to an app once another has signed in on the same browser, nor after', async () => {
+    const { test, publicUrl } = started;
+    const alice = await createVerifiedUser(test);
+    const bob = await createVerifiedUser(test);
+    const { config } = await appFor();
+    const browser = await signedInBrowser(test, alice.email);
+    const first = await signInAtApp(browser, publicUrl, config);
+    expect(first.tokens.claims()?.sub).toBe(String(alice.userId));
+
+    // Bob signs in on the same browser (the form is there for an app's prompt=login).
+    const form = await browser.get('/login?prompt=login');
+    const switched = await browser.post('/login', {
+      _csrf: csrfOf(form.body),
+      email: bob.email,
+      password: strongPassword,
+    });
+    expect(switched.statusCode).toBe(303);
+    const asBob = await signInAtApp(browser, publicUrl, config);
+    expect(asBob.tokens.claims()?.sub).toBe(String(bob.userId));
+
+    // Bob signs out: the app's next request finds nobody signed in, not Alice.
+    const account = await browser.get('/account');
+    expect((await browser.post('/logout', { _csrf: csrfOf(account.body) })).statusCode).toBe(303);
+    const request = authorizationRequest(config);
+    const stop = await follow(browser, publicUrl, (await request.url()).href);
+    expect(stop.at).toMatch(/^\/login\?/);
+  });
+});
+
+describe('sign-ins at apps in the history', () => {
+  it('records each app a session signs in to, single sign-on included', async () => {
+    const { test, publicUrl } = started;
+    const user = await createVerifiedUser(test);
+    const orders = await appFor({ name: 'Orders' });
+    const billing = await appFor({ name: 'Billing' });
+    const browser = await signedInBrowser(test, user.email);
+    await signInAtApp(browser, publicUrl, orders.config);
+    await signInAtApp(browser, publicUrl, billing.config);
+    await signInAtApp(browser, publicUrl, orders.config);
+    const events = await test.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, 'oidc.signed_in'), eq(auditEvents.targetUserId, user.userId)));
+    expect(events.map((event) => (event.details as { clientName: string }).clientName)).toEqual([
+      'Orders',
+      'Billing',
+      'Orders',
+    ]);
+    const page = await browser.get('/account/history');
+    expect(page.body).toContain('(to Billing)');
+    // The three share the browser's one session.
+    const sessionIds = new Set(events.map((event) => (event.details as { sessionId: string }).sessionId));
+    expect(sessionIds.size).toBe(1);
+  });
+});
+
+describe('what the provider publishes', () => {
+  it('builds its addresses from PUBLIC_URL, never from a Host or X-Forwarded-Host a client sent', async () => {
+    for (const headers of [
+      { host: 'evil.example' },
+      { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    ]) {
+      const response = await started.test.app.inject({ url: '/oidc/.well-known/openid-configuration', headers });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).not.toContain('evil.example');
+      expect(response.json().token_endpoint).toBe(`${started.issuer}/token`);
+    }
+  });
+
+  it('keeps no provider-session cookie in the stored interactions', async () => {
+    const { test, publicUrl } = started;
+    const user = await createVerifiedUser(test);
+    const { config } = await appFor({ firstParty: false, name: 'Partner' });
+    const browser = await signedInBrowser(test, user.email);
+    await signInAtApp(browser, publicUrl, (await appFor()).config);
+    // A consent interaction for a browser that already has a provider session.
+    const request = authorizationRequest(config);
+    await follow(browser, publicUrl, (await request.url()).href);
+    const interactions = await test.db.select().from(oidcModels).where(eq(oidcModels.kind, 'Interaction'));
+    expect(interactions.length).toBeGreaterThan(0);
+    for (const row of interactions) expect(JSON.stringify(row.payload)).not.toContain('"cookie"');
+  });
+});
+
+describe('introspection and max_age', () => {
+  it('tells a client about its own tokens only', async () => {
+    const { test, publicUrl } = started;
+    const user = await createVerifiedUser(test);
+    const owner = await appFor();
+    const other = await appFor({
+      name: 'Nosy',
+      grantTypes: ['client_credentials'],
+      redirectUris: [],
+      scopes: ['roles'],
+    });
+    const browser = await signedInBrowser(test, user.email);
+    const { tokens } = await signInAtApp(browser, publicUrl, owner.config);
+    expect((await openid.tokenIntrospection(owner.config, tokens.access_token)).active).toBe(true);
+    const seen = await openid.tokenIntrospection(other.config, tokens.access_token);
+    expect(seen.active).toBe(false);
+    expect(seen.sub).toBeUndefined();
+  });
+
+  it('lets a session younger than max_age through without a new sign-in', async () => {
+    const { test, publicUrl } = started;
+    const user = await createVerifiedUser(test);
+    const { config } = await appFor();
+    const browser = await signedInBrowser(test, user.email);
+    const { tokens } = await signInAtApp(browser, publicUrl, config, { max_age: '86400' });
+    expect(tokens.claims()?.sub).toBe(String(user.userId));
+    expect(typeof tokens.claims()?.auth_time).toBe('number');
+  });
+});
