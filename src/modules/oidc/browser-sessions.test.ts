@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import * as openid from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { csrfOf } from '../../../test/form-browser.js';
 import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
 import {
@@ -141,5 +141,41 @@ describe('introspection and max_age', () => {
     const { tokens } = await signInAtApp(browser, publicUrl, config, { max_age: '86400' });
     expect(tokens.claims()?.sub).toBe(String(user.userId));
     expect(typeof tokens.claims()?.auth_time).toBe('number');
+  });
+});
+
+describe('a spent refresh token presented again', () => {
+  it('within REFRESH_REUSE_GRACE costs the app its grant; beyond it, the Gatehouse session too, as on the API', async () => {
+    const { test, publicUrl } = started;
+    const graceSeconds = test.platform.config.refreshReuseGraceSeconds;
+    const signedInAt = async () => {
+      const user = await createVerifiedUser(test);
+      const { config } = await appFor();
+      const browser = await signedInBrowser(test, user.email);
+      const { tokens } = await signInAtApp(browser, publicUrl, config);
+      await openid.refreshTokenGrant(config, tokens.refresh_token as string);
+      return { user, config, browser, spent: tokens.refresh_token as string };
+    };
+
+    const retry = await signedInAt();
+    await expect(openid.refreshTokenGrant(retry.config, retry.spent)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect((await retry.browser.get('/account')).statusCode).toBe(200);
+
+    const stolen = await signedInAt();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + (graceSeconds + 1) * 1000);
+      await expect(openid.refreshTokenGrant(stolen.config, stolen.spent)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await stolen.browser.get('/account')).statusCode).toBe(303);
+    const [event] = await test.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, 'refresh_token.reused'), eq(auditEvents.targetUserId, stolen.user.userId)));
+    expect(event?.details).toMatchObject({ sessionRevoked: true });
   });
 });

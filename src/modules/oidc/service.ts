@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import type { Config } from '../../config.js';
 import type { AuthenticatedPrincipal } from '../../core/account.js';
 import type { Database } from '../../db/database.js';
 import type { AuditRecorder } from '../audit/recorder.js';
@@ -11,7 +12,8 @@ import { type BrowserFacts, createSessionBridge } from './session-bridge.js';
 
 export type { BrowserFacts };
 
-interface Deps extends Omit<ProviderDeps, 'sessionIsLive'> {
+interface Deps extends Omit<ProviderDeps, 'sessionIsLive' | 'config'> {
+  config: ProviderDeps['config'] & Pick<Config, 'refreshReuseGraceSeconds'>;
   db: Database;
   sessions: SessionService;
   loginHistory: LoginHistoryRepository;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import Provider from 'oidc-provider';
+import type { Config } from '../../config.js';
 import type { DeviceInfo } from '../../core/client.js';
 import type { Clock } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/recorder.js';
@@ -29,16 +30,20 @@ type ProviderContext = Parameters<Parameters<Provider['use']>[0]>[0];
  *   single sign-on);
  * - every code issued to an app is a sign-in, written to the history and the
  *   audit trail with the app named;
- * - RP-initiated logout ends the Gatehouse session too.
+ * - RP-initiated logout ends the Gatehouse session too;
+ * - a spent refresh token presented again after REFRESH_REUSE_GRACE ends the
+ *   session it was issued through, as the API's own refresh tokens do (the
+ *   provider itself revokes the app's grant).
  */
 export function createSessionBridge(deps: {
+  config: Pick<Config, 'refreshReuseGraceSeconds'>;
   oidc: OidcRepository;
   sessions: SessionService;
   loginHistory: LoginHistoryRepository;
   audit: AuditRecorder;
   clock: Clock;
 }) {
-  const { oidc, sessions, loginHistory, audit, clock } = deps;
+  const { config, oidc, sessions, loginHistory, audit, clock } = deps;
   const facts = new WeakMap<IncomingMessage, BrowserFacts>();
   // The request the provider is answering now (its AsyncLocalStorage), for the adapter's session check.
   const currentFacts = () => {
@@ -69,6 +74,24 @@ export function createSessionBridge(deps: {
     });
   }
 
+  /** Reuse of a spent refresh token: within the grace window a client's retry, beyond it a stolen chain. */
+  async function judgeReuse(ctx: ProviderContext): Promise<void> {
+    const token = ctx.oidc.entities.RefreshToken as
+      | { consumed?: number; sessionUid?: string; accountId?: string }
+      | undefined;
+    if (!token?.consumed || !token.sessionUid || !token.accountId) return;
+    if (clock.now().getTime() - token.consumed * 1000 <= config.refreshReuseGraceSeconds * 1000) return;
+    const sessionId = await oidc.findLinkedSession(token.sessionUid);
+    if (!sessionId) return;
+    const userId = Number(token.accountId);
+    const ended = await sessions.endSession({ userId, sessionId }, 'refresh_token_reuse');
+    await audit.record('refresh_token.reused', {
+      actorUserId: null,
+      targetUserId: userId,
+      details: { sessionId, sessionRevoked: ended, clientId: ctx.oidc.client?.clientId ?? null },
+    });
+  }
+
   return {
     remember(request: IncomingMessage, known: BrowserFacts): void {
       facts.set(request, known);
@@ -84,6 +107,7 @@ export function createSessionBridge(deps: {
     /** Once the provider has answered: link a new session, record a sign-in at an app, end a session signed out of. */
     async afterProviderRoute(ctx: ProviderContext): Promise<void> {
       const route = ctx.oidc?.route;
+      if (route === 'token' && ctx.status === 400) return judgeReuse(ctx);
       const session = ctx.oidc?.entities.Session;
       if (!session?.uid || !session.accountId) return;
       const userId = Number(session.accountId);
