@@ -396,8 +396,9 @@ const startFlags =
  * The real server, `node <npm start's flags> dist/main.js`, pinned to the server core. Cold start
  * is measured from spawn to the first 200 from /ready.
  */
-export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = [], logLevel = 'warn' }) {
-  const env = {
+/** The environment of the server under test (and of the CLI run against its database). */
+export function gatehouseEnv({ databaseUrl, dataDir, logLevel = 'warn' }) {
+  return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     // Development, so that register answers carry the dev-only `otp` the sign-up flow needs.
@@ -411,10 +412,12 @@ export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = []
     RATE_LIMIT_PER_IDENTIFIER: '1000000000',
     LOCKOUT_THRESHOLD: '1000000000',
     OUTBOX_POLL_INTERVAL: '1s',
-    HOST: '127.0.0.1',
-    PORT: String(port),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
   };
+}
+
+export async function startGatehouse({ port, databaseUrl, dataDir, nodeArgs = [], logLevel = 'warn' }) {
+  const env = { ...gatehouseEnv({ databaseUrl, dataDir, logLevel }), HOST: '127.0.0.1', PORT: String(port) };
   const [command, args] = pinned(settings.serverCpu, process.execPath, [
     ...startFlags,
     ...settings.serverNodeArgs,

@@ -23,6 +23,7 @@ import {
   describeMachine,
   describeSource,
   ensureBuilt,
+  gatehouseEnv,
   leastDisturbed,
   loadAverage,
   log,
@@ -44,6 +45,7 @@ import {
   summarize,
   waitForQuiet,
 } from './lib.mjs';
+import { clientCredentialsOptions, introspectionOptions, issueToken, registerMachineClient } from './oidc.mjs';
 import { ensureWrk, wrkGet } from './wrk.mjs';
 
 const ports = {
@@ -377,6 +379,31 @@ async function argon2Phase(results) {
   results.scenarios.argon2 = best;
 }
 
+/** The OpenID provider: discovery, a machine client's token, a resource server's introspection. */
+async function oidcScenarios(results, server, url) {
+  const client = registerMachineClient(gatehouseEnv({ databaseUrl: url }));
+  const { connections } = settings;
+  results.scenarios.oidcDiscovery = await measure(
+    'GET /oidc discovery',
+    () => wrkGet(server.url, '/oidc/.well-known/openid-configuration'),
+    { pid: server.pid },
+  );
+  await settle();
+  results.scenarios.oidcToken = await measure(
+    'oidc token (client credentials)',
+    () => clientCredentialsOptions(server.url, client, connections),
+    { pid: server.pid },
+  );
+  await settle();
+  const token = await issueToken(server.url, client);
+  results.scenarios.oidcIntrospection = await measure(
+    'oidc introspection',
+    () => introspectionOptions(server.url, client, token, connections),
+    { pid: server.pid },
+  );
+  await settle();
+}
+
 async function postgresPhase(results, runId) {
   const name = settings.database;
   const url = databaseUrl(name);
@@ -420,6 +447,7 @@ async function postgresPhase(results, runId) {
     results.scenarios.login = await loginScenario('login', server, emails);
     results.scenarios.mixed = await mixedScenario(server, population);
     results.scenarios.registerVerify = await signupScenario('register+verify', server, runId);
+    await oidcScenarios(results, server, url);
     results.memory.underLoadMaxMb = Math.max(
       ...['profile', 'refresh', 'login', 'registerVerify'].map((key) => results.scenarios[key].rssMaxMb ?? 0),
       results.scenarios.mixed.rssMaxMb ?? 0,
@@ -635,6 +663,9 @@ function printTable(results) {
   row('login', s.login);
   row('argon2 (raw verify/s)', s.argon2);
   row('register+verify (req)', s.registerVerify);
+  row('GET /oidc discovery', s.oidcDiscovery);
+  row('oidc token (client credentials)', s.oidcToken);
+  row('oidc introspection', s.oidcIntrospection);
   row('mixed: reads alone', s.mixed?.readsAlone);
   row('mixed: reads + logins', s.mixed?.reads);
   row('mixed: the logins', s.mixed?.logins);
