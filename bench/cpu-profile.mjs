@@ -3,7 +3,7 @@
 // database, drives the scenario, stops the server gracefully (which writes
 // the .cpuprofile) and prints the top self-time functions and packages.
 //
-//   node bench/cpu-profile.mjs [profile|refresh|login]    (default: profile)
+//   node bench/cpu-profile.mjs [profile|refresh|login|oidc-token|oidc-introspection]    (default: profile)
 //
 // The summary is also written to bench/cpu-profile-<scenario>.txt; the raw
 // profile stays in a temp directory (open it in Chrome DevTools > Performance).
@@ -15,6 +15,7 @@ import {
   cannon,
   createPopulation,
   ensureBuilt,
+  gatehouseEnv,
   log,
   loginOptions,
   profileOptions,
@@ -26,6 +27,7 @@ import {
   stopChild,
   summarize,
 } from './lib.mjs';
+import { clientCredentialsOptions, introspectionOptions, issueToken, registerMachineClient } from './oidc.mjs';
 import { formatSummary, summarizeProfile } from './summarize-cpuprofile.mjs';
 
 const scenario = process.argv[2] ?? 'profile';
@@ -42,7 +44,8 @@ async function admin(sql) {
 }
 
 async function main() {
-  if (!['profile', 'refresh', 'login'].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+  const scenarios = ['profile', 'refresh', 'login', 'oidc-token', 'oidc-introspection'];
+  if (!scenarios.includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`bad database name ${database}`);
   ensureBuilt();
   const url = new URL(settings.adminUrl);
@@ -65,7 +68,15 @@ async function main() {
     );
     const emails = population.users.map((user) => user.email);
     const stats = { rotated: 0, refused: 0 };
+    const client = scenario.startsWith('oidc')
+      ? registerMachineClient(gatehouseEnv({ databaseUrl: url.toString() }))
+      : null;
+    const token = client ? await issueToken(server.url, client) : null;
     const options = () => {
+      if (scenario === 'oidc-token') return clientCredentialsOptions(server.url, client, settings.connections);
+      if (scenario === 'oidc-introspection') {
+        return introspectionOptions(server.url, client, token, settings.connections);
+      }
       if (scenario === 'profile') return profileOptions(server.url, population.accessTokens);
       if (scenario === 'refresh') return refreshOptions(server.url, population.refreshChains, stats);
       return loginOptions(server.url, emails);

@@ -7,9 +7,61 @@ export type ClientRow = typeof oidcClients.$inferSelect;
 export type NewClientRow = typeof oidcClients.$inferInsert;
 export type ModelRow = typeof oidcModels.$inferSelect;
 
+// The statements every provider request makes (its client, the code or token it names), prepared:
+// parsed and planned once per connection, and built once here rather than on every call.
+function prepareFindClient(db: Database) {
+  return db
+    .select()
+    .from(oidcClients)
+    .where(eq(oidcClients.clientId, sql.placeholder('clientId')))
+    .prepare('gatehouse_oidc_find_client');
+}
+
+function prepareFindModel(db: Database) {
+  return db
+    .select()
+    .from(oidcModels)
+    .where(
+      and(
+        eq(oidcModels.kind, sql.placeholder('kind')),
+        eq(oidcModels.id, sql.placeholder('id')),
+        or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql.placeholder('now'))),
+      ),
+    )
+    .prepare('gatehouse_oidc_find_model');
+}
+
+function prepareUpsertModel(db: Database) {
+  return db
+    .insert(oidcModels)
+    .values({
+      kind: sql.placeholder('kind'),
+      id: sql.placeholder('id'),
+      payload: sql.placeholder('payload'),
+      grantId: sql.placeholder('grantId'),
+      uid: sql.placeholder('uid'),
+      expiresAt: sql.placeholder('expiresAt'),
+      consumedAt: null,
+    })
+    .onConflictDoUpdate({
+      target: [oidcModels.kind, oidcModels.id],
+      set: {
+        payload: sql.raw('excluded.payload'),
+        grantId: sql.raw('excluded.grant_id'),
+        uid: sql.raw('excluded.uid'),
+        expiresAt: sql.raw('excluded.expires_at'),
+      },
+    })
+    .prepare('gatehouse_oidc_upsert_model');
+}
+
 /** Storage of the OpenID provider: its clients, its objects (see the adapter) and the session links. */
 export function createOidcRepository(db: Database) {
   const unexpired = (now: Date) => or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, now));
+  // Prepared on first use: transaction-scoped copies of this repository never need them.
+  let findClientQuery: ReturnType<typeof prepareFindClient> | undefined;
+  let findModelQuery: ReturnType<typeof prepareFindModel> | undefined;
+  let upsertModelQuery: ReturnType<typeof prepareUpsertModel> | undefined;
 
   return {
     listClients(): Promise<ClientRow[]> {
@@ -17,7 +69,8 @@ export function createOidcRepository(db: Database) {
     },
 
     async findClient(clientId: string): Promise<ClientRow | null> {
-      const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId));
+      findClientQuery ??= prepareFindClient(db);
+      const [row] = await findClientQuery.execute({ clientId });
       return row ?? null;
     },
 
@@ -46,20 +99,13 @@ export function createOidcRepository(db: Database) {
     },
 
     async upsertModel(row: Omit<ModelRow, 'consumedAt'>): Promise<void> {
-      await db
-        .insert(oidcModels)
-        .values({ ...row, consumedAt: null })
-        .onConflictDoUpdate({
-          target: [oidcModels.kind, oidcModels.id],
-          set: { payload: row.payload, grantId: row.grantId, uid: row.uid, expiresAt: row.expiresAt },
-        });
+      upsertModelQuery ??= prepareUpsertModel(db);
+      await upsertModelQuery.execute(row);
     },
 
     async findModel(kind: string, id: string, now: Date): Promise<ModelRow | null> {
-      const [row] = await db
-        .select()
-        .from(oidcModels)
-        .where(and(eq(oidcModels.kind, kind), eq(oidcModels.id, id), unexpired(now)));
+      findModelQuery ??= prepareFindModel(db);
+      const [row] = await findModelQuery.execute({ kind, id, now });
       return row ?? null;
     },
 
