@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import * as openid from 'openid-client';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { ClientInput } from '../src/modules/oidc/clients.js';
 import { type Browser, openBrowser } from './form-browser.js';
-import { buildTestApp, strongPassword, type TestApp } from './helpers.js';
+import { buildTestApp, createVerifiedUser, strongPassword, type TestApp } from './helpers.js';
 
 // Helpers for the OpenID provider's tests: a Gatehouse listening on loopback (openid-client is a
 // real relying party and talks to it over HTTP), registered clients, and a browser that signs in.
@@ -131,4 +131,46 @@ export async function signInAtApp(
     idTokenExpected: true,
   });
   return { tokens, callback: left };
+}
+
+/**
+ * The listening Gatehouse of one test file: started before its tests, closed after them, with the
+ * file's usual steps: an app registered and discovered, and a person signed in at it.
+ */
+export function gatehouseForThisFile(env: Record<string, string> = {}) {
+  let started: Awaited<ReturnType<typeof startListening>> | undefined;
+  beforeAll(async () => {
+    started = await startListening(env);
+  });
+  afterAll(() => started?.test.close());
+  const current = () => {
+    if (!started) throw new Error('the Gatehouse of this file is not started yet');
+    return started;
+  };
+
+  async function appFor(input: Partial<ClientInput> = {}) {
+    const client = await registerClient(current().test, input);
+    return { client, config: await relyingParty(current().issuer, client) };
+  }
+
+  return {
+    get test() {
+      return current().test;
+    },
+    get issuer() {
+      return current().issuer;
+    },
+    get publicUrl() {
+      return current().publicUrl;
+    },
+    appFor,
+    /** A new person, signed in on Gatehouse's page, then at a new app (`input`) with `params`. */
+    async personAtApp(input: Partial<ClientInput> = {}, params: Record<string, string> = {}) {
+      const user = await createVerifiedUser(current().test);
+      const { client, config } = await appFor(input);
+      const browser = await signedInBrowser(current().test, user.email);
+      const { tokens } = await signInAtApp(browser, current().publicUrl, config, params);
+      return { user, client, config, browser, tokens };
+    },
+  };
 }

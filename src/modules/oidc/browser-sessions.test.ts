@@ -1,33 +1,22 @@
 import { and, eq } from 'drizzle-orm';
 import * as openid from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { csrfOf } from '../../../test/form-browser.js';
 import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
 import {
   authorizationRequest,
   follow,
-  registerClient,
-  relyingParty,
+  gatehouseForThisFile,
   signedInBrowser,
   signInAtApp,
-  startListening,
 } from '../../../test/openid-harness.js';
 import { auditEvents, oidcModels } from '../../db/schema.js';
 
 // The provider's session is the browser's Gatehouse session: what holds when people, apps and
 // requests are not the simple case.
 
-let started: Awaited<ReturnType<typeof startListening>>;
-
-beforeAll(async () => {
-  started = await startListening();
-});
-afterAll(() => started.test.close());
-
-async function appFor(input: Parameters<typeof registerClient>[1] = {}) {
-  const client = await registerClient(started.test, input);
-  return { client, config: await relyingParty(started.issuer, client) };
-}
+const started = gatehouseForThisFile();
+const { appFor } = started;
 
 describe('one browser, two people', () => {
   it('does not hand the first person to an app once another has signed in on the same browser, nor after', async () => {

@@ -1,20 +1,15 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifiedUser } from '../../../test/helpers.js';
 import {
+  gatehouseForThisFile,
   registerClient,
   relyingParty,
   signedInBrowser,
   signInAtApp,
-  startListening,
 } from '../../../test/openid-harness.js';
 
-let started: Awaited<ReturnType<typeof startListening>>;
-
-beforeAll(async () => {
-  started = await startListening();
-});
-afterAll(() => started.test.close());
+const started = gatehouseForThisFile();
 afterEach(() => vi.useRealTimers());
 
 const kidsOf = async (issuer: string) =>

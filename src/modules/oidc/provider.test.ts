@@ -1,41 +1,22 @@
 import { and, eq } from 'drizzle-orm';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as openid from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Browser, csrfOf, openBrowser } from '../../../test/form-browser.js';
 import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
 import {
   appLogoutUri,
   authorizationRequest,
   follow,
-  registerClient,
-  relyingParty,
+  gatehouseForThisFile,
   signedInBrowser,
   signInAtApp,
-  startListening,
 } from '../../../test/openid-harness.js';
 import { auditEvents } from '../../db/schema.js';
 import { createRoleRepository } from '../roles/repository.js';
 
-let started: Awaited<ReturnType<typeof startListening>>;
-
-beforeAll(async () => {
-  started = await startListening();
-});
-afterAll(() => started.test.close());
-
-async function appFor(input: Parameters<typeof registerClient>[1] = {}) {
-  const client = await registerClient(started.test, input);
-  return { client, config: await relyingParty(started.issuer, client) };
-}
-
-async function personAtApp(input: Parameters<typeof registerClient>[1] = {}, params: Record<string, string> = {}) {
-  const user = await createVerifiedUser(started.test);
-  const { client, config } = await appFor(input);
-  const browser = await signedInBrowser(started.test, user.email);
-  const { tokens } = await signInAtApp(browser, started.publicUrl, config, params);
-  return { user, client, config, browser, tokens };
-}
+const started = gatehouseForThisFile();
+const { appFor, personAtApp } = started;
 
 /** Whether the browser still has a Gatehouse session: /account answers, or sends it to /login. */
 async function signedInAtGatehouse(browser: Browser): Promise<boolean> {

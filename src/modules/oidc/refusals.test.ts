@@ -1,43 +1,24 @@
 import * as openid from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Browser, csrfOf, openBrowser } from '../../../test/form-browser.js';
 import { createAdmin, createVerifiedUser, del, get, post, strongPassword } from '../../../test/helpers.js';
 import {
   appRedirectUri,
   authorizationRequest,
   follow,
+  gatehouseForThisFile,
   registerClient,
-  relyingParty,
   signedInBrowser,
-  signInAtApp,
-  startListening,
 } from '../../../test/openid-harness.js';
 
 // Every way an app, a browser or a stolen credential is turned away by the OpenID provider:
 // each answer is the OAuth error the spec names, with its status; never a 500, never a trace.
 
-let started: Awaited<ReturnType<typeof startListening>>;
-
-beforeAll(async () => {
-  started = await startListening();
-});
-afterAll(() => started.test.close());
+const started = gatehouseForThisFile();
+const { appFor, personAtApp } = started;
 
 type ClientInput = Parameters<typeof registerClient>[1];
 type Client = Awaited<ReturnType<typeof registerClient>>;
-
-async function appFor(input: ClientInput = {}) {
-  const client = await registerClient(started.test, input);
-  return { client, config: await relyingParty(started.issuer, client) };
-}
-
-async function personAtApp(input: ClientInput = {}) {
-  const user = await createVerifiedUser(started.test);
-  const { client, config } = await appFor(input);
-  const browser = await signedInBrowser(started.test, user.email);
-  const { tokens } = await signInAtApp(browser, started.publicUrl, config);
-  return { user, client, config, browser, tokens };
-}
 
 /** The browser back at the app with a code not yet redeemed, and what the app kept to redeem it. */
 async function codeFor(browser: Browser, config: openid.Configuration, params: Record<string, string> = {}) {
