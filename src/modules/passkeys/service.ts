@@ -22,6 +22,7 @@ import type { ConfirmOwner } from '../sessions/confirm-owner.js';
 import type { SignInCompletion } from '../sign-in-completion/service.js';
 import { normalizeEmail } from '../users/email.js';
 import type { UserRepository } from '../users/repository.js';
+import { createPasskeyList, presentPasskey } from './list.js';
 import type { PasskeyRepository, PasskeyRow } from './repository.js';
 
 interface Deps {
@@ -42,7 +43,6 @@ interface Deps {
 export type AssertionPurpose = 'login' | 'second_factor';
 
 const challengeTtlSeconds = 300;
-// A session this young proves the person just signed in: enough to remove a passkey without the password.
 
 const bytesOf = (base64url: string) => new Uint8Array(Buffer.from(base64url, 'base64url'));
 const base64urlOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -59,40 +59,17 @@ function signedChallenge(response: { response?: { clientDataJSON?: unknown } }):
   }
 }
 
-export function presentPasskey(row: PasskeyRow) {
-  return {
-    id: row.id,
-    name: row.name,
-    createdAt: row.createdAt.toISOString(),
-    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-    deviceType: row.deviceType,
-    backedUp: row.backedUp,
-    transports: row.transports,
-  };
-}
-
 /**
  * Passkeys (WebAuthn) as a first factor and a second factor. The ceremony is
  * @simplewebauthn/server's; the rules are ours: user verification required,
  * challenges single use and bound to their user (or to the discoverable flow,
  * or to the second-factor challenge they complete) for five minutes, and a
  * signature counter going backwards on a credential that is not synced is a
- * clone, refused and audited.
+ * clone, refused and audited. Listing, renaming and removing them is
+ * list.ts: it shares none of the ceremonies' challenge state.
  */
-export function createPasskeyService({
-  confirmOwner,
-  transaction,
-  passkeys,
-  users,
-  devices,
-  completion,
-  outbox,
-  emails,
-  secrets,
-  audit,
-  clock,
-  config,
-}: Deps) {
+export function createPasskeyService(deps: Deps) {
+  const { confirmOwner, passkeys, users, devices, completion, outbox, emails, secrets, audit, clock, config } = deps;
   const { rpId, rpName, origins } = config.webauthn;
   // An opaque, stable handle per account: the authenticator stores it, so it carries no email or id.
   const userHandle = (userId: number) =>
@@ -201,16 +178,11 @@ export function createPasskeyService({
     return passkey;
   }
 
-  async function ownPasskey(principal: Principal, id: string): Promise<PasskeyRow> {
-    const row = (await passkeys.listPasskeys(principal.userId)).find((passkey) => passkey.id === id);
-    if (!row) throw new AppError('PASSKEY_NOT_FOUND');
-    return row;
-  }
-
   return {
     verifyAssertion,
     assertionOptions,
     allowedFor,
+    ...createPasskeyList(deps),
     countPasskeys: (userId: number) => passkeys.countPasskeys(userId),
 
     /** Creation options for a new passkey of the signed-in user; their existing ones are excluded. */
@@ -277,45 +249,6 @@ export function createPasskeyService({
       const owner = await users.findUserById(principal.userId);
       if (owner) await outbox.enqueue(emails.passkeyAdded(owner.email, row.name, now));
       return { passkey: presentPasskey(row) };
-    },
-
-    async list(userId: number) {
-      return { passkeys: (await passkeys.listPasskeys(userId)).map(presentPasskey) };
-    },
-
-    async rename(principal: Principal, id: string, name: string) {
-      const row = await passkeys.renamePasskey(id, principal.userId, name.trim());
-      if (!row) throw new AppError('PASSKEY_NOT_FOUND');
-      await audit.record('passkey.renamed', {
-        actorUserId: principal.userId,
-        targetUserId: principal.userId,
-        details: { passkeyId: id },
-      });
-      return { passkey: presentPasskey(row) };
-    },
-
-    /**
-     * Needs the password or a sign-in of the last five minutes: a session
-     * left open must not be enough to strip an account's passkeys. (Every
-     * account has a password today, so a passkey is never its last way in.)
-     */
-    async remove(principal: Principal, id: string, password: string | undefined) {
-      await ownPasskey(principal, id);
-      await confirmOwner(principal, password);
-      const removed = await transaction(async (repositories) => {
-        // An account without a password or linked identity would be left with no way in.
-        if ((await repositories.users.lockAndCountWaysIn(principal.userId)) <= 1) {
-          throw new AppError('LAST_SIGN_IN_METHOD');
-        }
-        return repositories.passkeys.deletePasskey(id, principal.userId);
-      });
-      if (!removed) throw new AppError('PASSKEY_NOT_FOUND');
-      await audit.record('passkey.removed', {
-        actorUserId: principal.userId,
-        targetUserId: principal.userId,
-        details: { passkeyId: id },
-      });
-      return { message: 'Passkey removed' };
     },
 
     /**
