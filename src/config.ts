@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Value } from 'typebox/value';
 import { type ProviderSettings, providersFromEnvironment } from './config-providers.js';
 import { type Environment, EnvironmentSchema, environmentDefaults } from './config-schema.js';
+import { isLoopbackHost } from './core/loopback.js';
 
 export interface Config {
   readonly port: number;
@@ -267,7 +268,7 @@ function checkConsistency(config: Config, set: Partial<Environment>): void {
     throw new ConfigError('Invalid PUBLIC_URL: required in production (links in emails are built from it)');
   const insecure = (address: string) => {
     const url = new URL(address);
-    return url.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return url.protocol !== 'https:' && !isLoopbackHost(url.hostname);
   };
   // Browser-session cookies and passkeys need a secure origin.
   if (insecure(config.publicUrl)) {

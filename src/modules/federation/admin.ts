@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Actor } from '../../core/account.js';
+import { isLoopbackHost } from '../../core/loopback.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Secrets } from '../../platform/secrets.js';
@@ -24,7 +25,6 @@ export type ProviderChanges = Partial<Omit<ProviderInput, 'id' | 'type'>>;
 
 // Paths of ours under /auth/oauth/ that a provider id must not shadow.
 const reservedIds = new Set(['handoff', 'exchange']);
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Providers as data, for SUPER_ADMIN (`idp.manage`): a running service can
@@ -76,7 +76,7 @@ export function createProviderAdminService(deps: {
     } catch {
       throw new AppError('VALIDATION_FAILED', { message: `${field} is not a URL` });
     }
-    const plain = url.protocol === 'http:' && (config.isProduction || !loopbackHosts.has(url.hostname));
+    const plain = url.protocol === 'http:' && (config.isProduction || !isLoopbackHost(url.hostname));
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || plain) {
       throw new AppError('VALIDATION_FAILED', {
         message: `${field} must be https (http only for loopback, outside production)`,

@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Actor } from '../../core/account.js';
+import { isLoopbackHost } from '../../core/loopback.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
@@ -38,7 +39,6 @@ export interface ClientView {
   updatedAt: string;
 }
 
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 // A native app's private-use scheme is its reverse domain name (RFC 8252 §7.1): `com.example.app:/callback`.
 const privateUseScheme = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
 
@@ -64,7 +64,7 @@ function checkRedirectUri(field: string, value: string, type: ClientInput['type'
   if (url.username || url.password) refuse('an address must not carry credentials');
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:') {
-    if (!loopbackHosts.has(url.hostname)) refuse('http is allowed only for loopback addresses; use https');
+    if (!isLoopbackHost(url.hostname)) refuse('http is allowed only for loopback addresses; use https');
     return;
   }
   if (!privateUseScheme.test(url.protocol)) refuse(`the scheme of "${value}" is not allowed`);

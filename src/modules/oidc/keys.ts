@@ -36,6 +36,13 @@ function newKeyPair(createdAt: Date) {
   });
 }
 
+/** The signing keys' ids as one comparable string: a change of it is a rotation. */
+const kidsOf = (rows: Array<{ kid: string }>) =>
+  rows
+    .map((row) => row.kid)
+    .sort()
+    .join(',');
+
 export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: Secrets; clock: Clock }) {
   async function insertPair(tx: Database): Promise<string[]> {
     const pair = newKeyPair(clock.now());
@@ -94,11 +101,7 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
       const retiredTimes = rows.flatMap((row) => (row.retiredAt ? [row.retiredAt.getTime()] : []));
       const unpublishAt = retiredTimes.length > 0 ? Math.min(...retiredTimes) + retentionSeconds * 1000 : null;
       // From the same rows as the keys: a rotation committed meanwhile is noticed at the next check.
-      const signingKids = rows
-        .filter((row) => row.retiredAt === null)
-        .map((row) => row.kid)
-        .sort()
-        .join(',');
+      const signingKids = kidsOf(rows.filter((row) => row.retiredAt === null));
       return { keys, signingKids, unpublishAt };
     },
 
@@ -116,10 +119,7 @@ export function createOidcKeys({ db, secrets, clock }: { db: Database; secrets: 
 
     /** The ids of the keys signing now, to notice a rotation made elsewhere (the CLI, another instance). */
     async currentKids(): Promise<string> {
-      return (await activeKeys(db))
-        .map((row) => row.kid)
-        .sort()
-        .join(',');
+      return kidsOf(await activeKeys(db));
     },
   };
 }

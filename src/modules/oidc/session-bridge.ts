@@ -6,6 +6,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import type { LoginHistoryRepository } from '../login-history/repository.js';
 import type { SessionService } from '../sessions/service.js';
+import { attemptOrigin } from '../sign-in-completion/service.js';
 import type { OidcRepository } from './repository.js';
 
 /** What the mount knows of a request before the provider sees it (routes.ts). */
@@ -53,17 +54,13 @@ export function createSessionBridge(deps: {
 
   async function recordSignIn(ctx: ProviderContext, userId: number, sessionId: string | null): Promise<void> {
     const clientId = ctx.oidc.client?.clientId ?? '';
-    const known = currentFacts();
-    const device = known?.device ?? {};
+    // Every request to the provider is remembered by the mount (routes.ts) before it is handed over.
+    const known = currentFacts() ?? { ipAddress: '' };
     await loginHistory.insertLoginEvent({
       userId,
       method: `oidc:${clientId}`,
       success: true,
-      ipAddress: known?.ipAddress ?? null,
-      userAgent: device.userAgent ?? null,
-      deviceId: device.deviceId ?? null,
-      deviceName: device.deviceName ?? null,
-      platform: device.platform ?? null,
+      ...attemptOrigin(known.device ?? {}, { ipAddress: known.ipAddress, userAgent: null }),
       sessionId,
       createdAt: clock.now(),
     });

@@ -31,7 +31,7 @@ interface Deps {
 }
 
 /** Where an attempt came from, as login history keeps it for successes and failures alike. */
-function origin(device: DeviceInfo, client: ClientContext) {
+export function attemptOrigin(device: DeviceInfo, client: ClientContext) {
   return {
     ipAddress: client.ipAddress,
     userAgent: device.userAgent ?? client.userAgent,
@@ -70,7 +70,7 @@ export function createSignInCompletion(deps: Deps) {
       method,
       success: false,
       failureReason: reason,
-      ...origin(device, client),
+      ...attemptOrigin(device, client),
       createdAt: clock.now(),
     });
     await audit.record('login.failed', { actorUserId: null, targetUserId: userId, details: { method, reason } });
@@ -117,7 +117,7 @@ export function createSignInCompletion(deps: Deps) {
         userId: user.id,
         method,
         success: true,
-        ...origin(device, client),
+        ...attemptOrigin(device, client),
         country: location?.country ?? null,
         city: location?.city ?? null,
         latitude: location?.latitude ?? null,

@@ -66,9 +66,8 @@ export function openIdPages(kit: PageKit): FastifyPluginAsync {
         // max_age alone (no prompt=login): the provider had no sign-in time to judge; the session's own will do.
         const maxAge = Number(params.max_age);
         const youngEnough =
+          principal &&
           !prompt.reasons.includes('login_prompt') &&
-          principal !== null &&
-          principal !== undefined &&
           Number.isFinite(maxAge) &&
           Date.now() - principal.signedInAt.getTime() <= maxAge * 1000;
         if (principal && (!fresh || signedInSinceAsked || youngEnough)) {
