@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import * as openid from 'openid-client';
+import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it, vi } from 'vitest';
-import { csrfOf } from '../../../test/form-browser.js';
-import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
+import { csrfOf, hiddenFieldsOf, openBrowser } from '../../../test/form-browser.js';
+import { createVerifiedUser, post, strongPassword } from '../../../test/helpers.js';
 import {
   authorizationRequest,
   follow,
@@ -166,5 +167,72 @@ describe('a spent refresh token presented again', () => {
       .from(auditEvents)
       .where(and(eq(auditEvents.action, 'refresh_token.reused'), eq(auditEvents.targetUserId, stolen.user.userId)));
     expect(event?.details).toMatchObject({ sessionRevoked: true });
+  });
+});
+
+describe('prompt=login for an account with two-step verification', () => {
+  it('asks for the password and the second step again before the app gets its code', async () => {
+    const { test, publicUrl } = started;
+    const user = await createVerifiedUser(test);
+    const enabled = await post(
+      test.app,
+      '/auth/2fa/enable',
+      { method: 'totp', password: strongPassword },
+      user.accessToken,
+    );
+    const { secret } = enabled.json() as { secret: string };
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    const confirmed = await post(test.app, '/auth/2fa/verify', { code: totp.generate() }, user.accessToken);
+    // Recovery codes for both second steps: the authenticator's current code was just spent confirming it.
+    const [firstCode, secondCode] = confirmed.json().recoveryCodes as string[];
+    const { config } = await appFor();
+
+    // The first sign-in: password, then the second step.
+    const browser = openBrowser(test.app);
+    const first = authorizationRequest(config);
+    const atLogin = await follow(browser, publicUrl, (await first.url()).href);
+    const returnTo = new URL(atLogin.at as string, publicUrl).searchParams.get('return_to') as string;
+    const toSecondStep = await browser.post('/login', {
+      _csrf: csrfOf(atLogin.page?.body ?? ''),
+      email: user.email,
+      password: strongPassword,
+      return_to: returnTo,
+    });
+    expect(toSecondStep.headers.location).toMatch(/^\/login\/2fa\?return_to=/);
+    const stepPage = await browser.get(toSecondStep.headers.location as string);
+    const signedIn = await browser.post('/login/2fa', {
+      ...hiddenFieldsOf(stepPage.body, '/login/2fa'),
+      recoveryCode: firstCode as string,
+    });
+    expect(signedIn.headers.location).toBe(returnTo);
+    expect((await follow(browser, publicUrl, `${publicUrl}${returnTo}`)).left?.searchParams.get('code')).toBeTruthy();
+
+    // The app asks for a new sign-in: the password, then the second step again.
+    const again = authorizationRequest(config, { prompt: 'login' });
+    const askedAgain = await follow(browser, publicUrl, (await again.url()).href);
+    expect(askedAgain.at).toMatch(/&prompt=login$/);
+    const interaction = new URL(askedAgain.at as string, publicUrl).searchParams.get('return_to') as string;
+    const passwordAgain = await browser.post('/login', {
+      _csrf: csrfOf(askedAgain.page?.body ?? ''),
+      email: user.email,
+      password: strongPassword,
+      return_to: interaction,
+    });
+    expect(passwordAgain.headers.location).toMatch(/^\/login\/2fa\?return_to=/);
+    // The password alone is not the new sign-in: the app still gets nothing.
+    expect((await follow(browser, publicUrl, `${publicUrl}${interaction}`)).at).toMatch(/^\/login\?/);
+    const secondStep = await browser.get(passwordAgain.headers.location as string);
+    const done = await browser.post('/login/2fa', {
+      ...hiddenFieldsOf(secondStep.body, '/login/2fa'),
+      recoveryCode: secondCode as string,
+    });
+    expect(done.headers.location).toBe(interaction);
+    const { left } = await follow(browser, publicUrl, `${publicUrl}${interaction}`);
+    const tokens = await openid.authorizationCodeGrant(config, left as URL, {
+      pkceCodeVerifier: again.verifier,
+      expectedState: again.state,
+      expectedNonce: again.nonce,
+    });
+    expect(tokens.claims()?.sub).toBe(String(user.userId));
   });
 });

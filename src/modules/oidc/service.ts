@@ -88,8 +88,25 @@ export function createOpenIdService(deps: Deps) {
     remember: bridge.remember,
 
     /** The authorization request behind an interaction page (its cookie names it); throws when it has expired. */
-    async interaction(req: IncomingMessage, res: ServerResponse): Promise<Interaction> {
-      return (await current()).interactionDetails(req, res);
+    async interaction(
+      req: IncomingMessage,
+      res: ServerResponse,
+      principal: AuthenticatedPrincipal | null,
+    ): Promise<Interaction> {
+      const live = await current();
+      // The person signed in again in this browser while the app waited (prompt=login, max_age): their
+      // previous Gatehouse session was replaced, and the provider session it carried would be gone with
+      // it, taking the pending request along. The provider session follows the new sign-in of the same
+      // account (never another's).
+      if (principal) {
+        const id = live.createContext(req, res).cookies.get(live.cookieName('interaction'), { signed: true });
+        const pending = id ? await live.Interaction.find(id) : undefined;
+        const uid = pending?.session?.uid;
+        if (uid && pending.session?.accountId === String(principal.userId)) {
+          await oidc.linkSession(uid, principal.sessionId, clock.now());
+        }
+      }
+      return live.interactionDetails(req, res);
     },
 
     async clientName(clientId: string): Promise<{ name: string; firstParty: boolean } | null> {

@@ -19,7 +19,7 @@ export function openIdPages(kit: PageKit): FastifyPluginAsync {
     const { uid } = request.params as { uid: string };
     if (!uidPattern.test(uid)) return null;
     try {
-      const interaction = await openid.interaction(request.raw, reply.raw);
+      const interaction = await openid.interaction(request.raw, reply.raw, request.principal ?? null);
       return interaction.uid === uid ? interaction : null;
     } catch {
       // oidc-provider's SessionNotFound: no interaction cookie, or the interaction expired.
