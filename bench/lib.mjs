@@ -698,7 +698,7 @@ export function measure(name, makeOptions, { pid, during, before } = {}) {
       connections: options.connections,
       cpu: usage,
       rssMaxMb,
-      generator: options.run ? 'wrk' : 'autocannon',
+      generator: options.generator ?? 'autocannon',
     });
     if (generatorPct) summary.generatorLimit = Math.round(summary.requestsPerSecond / (generatorPct / 100));
     if (side) Object.assign(summary, await side);

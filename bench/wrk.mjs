@@ -113,5 +113,5 @@ export async function wrk({
 
 /** Options for `measure`: GET `path` with wrk, optionally a different `header` value per request. */
 export function wrkGet(url, path, { connections = settings.connections, rotate } = {}) {
-  return { connections, run: (duration) => wrk({ url, path, connections, duration, rotate }) };
+  return { connections, generator: 'wrk', run: (duration) => wrk({ url, path, connections, duration, rotate }) };
 }
