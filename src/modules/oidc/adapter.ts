@@ -2,7 +2,7 @@ import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Clock } from '../../platform/clock.js';
 import { sha256Hex } from '../../platform/secrets.js';
 import { toClientMetadata } from './clients.js';
-import type { OidcRepository } from './repository.js';
+import { type ModelRow, type OidcRepository, tokenKinds } from './repository.js';
 
 interface Deps {
   oidc: OidcRepository;
@@ -26,6 +26,27 @@ const sweepIntervalMs = 60_000;
  */
 export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
   let lastSweep = 0;
+  let tokenReads: Map<string, Promise<ModelRow[]>> | undefined;
+
+  /**
+   * oidc-provider looks a token of unknown kind up as every kind it may be, all at once (introspection,
+   * revocation): the lookups of one id started in the same synchronous step share one query. Only those:
+   * a lookup started later reads afresh, so nothing is served from an earlier read.
+   */
+  function readToken(hashedId: string): Promise<ModelRow[]> {
+    if (!tokenReads) {
+      tokenReads = new Map();
+      queueMicrotask(() => {
+        tokenReads = undefined;
+      });
+    }
+    let rows = tokenReads.get(hashedId);
+    if (!rows) {
+      rows = oidc.findTokenModels(hashedId, clock.now());
+      tokenReads.set(hashedId, rows);
+    }
+    return rows;
+  }
 
   async function sweep(): Promise<void> {
     const now = clock.now();
@@ -61,7 +82,9 @@ export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
         const client = await oidc.findClient(id);
         return client ? (toClientMetadata(client) as AdapterPayload) : undefined;
       }
-      const row = await oidc.findModel(this.kind, sha256Hex(id), clock.now());
+      const row = tokenKinds.includes(this.kind)
+        ? (await readToken(sha256Hex(id))).find((token) => token.kind === this.kind)
+        : await oidc.findModel(this.kind, sha256Hex(id), clock.now());
       return row ? this.live(row, id) : undefined;
     }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { oidcClients, oidcModels, oidcSessionLinks } from '../../db/schema.js';
 import { timestamptz } from '../../db/sql.js';
@@ -31,6 +31,23 @@ function prepareFindModel(db: Database) {
     .prepare('gatehouse_oidc_find_model');
 }
 
+/** The kinds an opaque token presented to the provider may be: its value alone does not say which. */
+export const tokenKinds = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
+
+function prepareFindToken(db: Database) {
+  return db
+    .select()
+    .from(oidcModels)
+    .where(
+      and(
+        inArray(oidcModels.kind, tokenKinds),
+        eq(oidcModels.id, sql.placeholder('id')),
+        or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql.placeholder('now'))),
+      ),
+    )
+    .prepare('gatehouse_oidc_find_token');
+}
+
 function prepareUpsertModel(db: Database) {
   return db
     .insert(oidcModels)
@@ -61,6 +78,7 @@ export function createOidcRepository(db: Database) {
   // Prepared on first use: transaction-scoped copies of this repository never need them.
   let findClientQuery: ReturnType<typeof prepareFindClient> | undefined;
   let findModelQuery: ReturnType<typeof prepareFindModel> | undefined;
+  let findTokenQuery: ReturnType<typeof prepareFindToken> | undefined;
   let upsertModelQuery: ReturnType<typeof prepareUpsertModel> | undefined;
 
   return {
@@ -107,6 +125,12 @@ export function createOidcRepository(db: Database) {
       findModelQuery ??= prepareFindModel(db);
       const [row] = await findModelQuery.execute({ kind, id, now });
       return row ?? null;
+    },
+
+    /** The unexpired tokens of any kind with this (hashed) id: one row, unless ids ever collided. */
+    async findTokenModels(id: string, now: Date): Promise<ModelRow[]> {
+      findTokenQuery ??= prepareFindToken(db);
+      return findTokenQuery.execute({ id, now });
     },
 
     async findModelByUid(kind: string, uid: string, now: Date): Promise<ModelRow | null> {
