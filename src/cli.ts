@@ -10,6 +10,7 @@ import {
   createdClientText,
   rotatedKeysText,
 } from './modules/oidc/cli.js';
+import { createClientCache } from './modules/oidc/client-cache.js';
 import { createOidcClientService } from './modules/oidc/clients.js';
 import { createOidcKeys } from './modules/oidc/keys.js';
 import { createSuperAdmin } from './modules/user-admin/super-admin.js';
@@ -43,9 +44,15 @@ async function withDatabase<T>(use: (context: CommandContext) => Promise<T>): Pr
   }
 }
 
-// The admin API's service: the CLI acts as nobody (a null actor in the audit trail).
+// The admin API's service: the CLI acts as nobody (a null actor in the audit trail). Its client cache is
+// never connected, so it keeps nothing; running servers learn of the change from the database's trigger.
 const oidcClients = ({ repositories, audit }: CommandContext) =>
-  createOidcClientService({ oidc: repositories.oidc, audit, clock: systemClock });
+  createOidcClientService({
+    oidc: repositories.oidc,
+    oidcClientCache: createClientCache(systemClock),
+    audit,
+    clock: systemClock,
+  });
 
 /** Refuses stray arguments, so a mistyped option never runs a command that takes none. */
 const noArguments = (args: string[]) => parseArgs({ args, options: {} });

@@ -9,6 +9,7 @@ import { createProviderRegistry } from './modules/federation/providers.js';
 import { createFederationService } from './modules/federation/service.js';
 import { createUpstream } from './modules/federation/upstream.js';
 import { createLockoutService } from './modules/lockout/service.js';
+import { createClientCache } from './modules/oidc/client-cache.js';
 import { createOidcClientService } from './modules/oidc/clients.js';
 import { createOpenIdService } from './modules/oidc/service.js';
 import { createOneTimeCodeService } from './modules/one-time-codes/service.js';
@@ -42,11 +43,21 @@ export async function composeServices(platform: Platform) {
   const audit = createAuditRecorder({ audit: repositories.audit, clock });
   const accessCache = createAccessCache(config.authCacheSize, clock);
   await accessCache.connect(database);
+  const oidcClientCache = createClientCache(clock);
+  await oidcClientCache.connect(database);
   // What any service may take by name: the platform's adapters, every repository, a transaction
   // handing out the same repositories, and the audit recorder. Each service below names only
   // what it adds: the services it builds on (which replace a repository of the same name).
   const emails = createEmails({ brand: config.brand, publicUrl: config.publicUrl });
-  const base = { ...platform, ...repositories, transaction: createTransaction(db), audit, accessCache, emails };
+  const base = {
+    ...platform,
+    ...repositories,
+    transaction: createTransaction(db),
+    audit,
+    accessCache,
+    oidcClientCache,
+    emails,
+  };
 
   const sessions = createSessionService(base);
   const devices = createDeviceService(base);
@@ -106,8 +117,8 @@ export async function composeServices(platform: Platform) {
     statistics,
     openid,
     oidcClients,
-    /** Stops listening for access changes; the platform closes the rest. */
-    close: () => accessCache.close(),
+    /** Stops listening for access and client changes; the platform closes the rest. */
+    close: () => Promise.all([accessCache.close(), oidcClientCache.close()]).then(() => undefined),
   };
 }
 

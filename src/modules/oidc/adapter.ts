@@ -1,11 +1,13 @@
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Clock } from '../../platform/clock.js';
 import { sha256Hex } from '../../platform/secrets.js';
+import type { ClientCache } from './client-cache.js';
 import { toClientMetadata } from './clients.js';
 import { type ModelRow, type OidcRepository, tokenKinds } from './repository.js';
 
 interface Deps {
   oidc: OidcRepository;
+  clients: ClientCache;
   clock: Clock;
   /** Whether the Gatehouse session behind a provider session is still live, for `accountId`. */
   sessionIsLive(sessionId: string, accountId: string): Promise<boolean>;
@@ -24,7 +26,7 @@ const sweepIntervalMs = 60_000;
  * session it was made from lives: that one rule ends single sign-on, and
  * (every token being bound to its session) the tokens issued through it.
  */
-export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
+export function createAdapterClass({ oidc, clients, clock, sessionIsLive }: Deps) {
   let lastSweep = 0;
   let tokenReads: Map<string, Promise<ModelRow[]>> | undefined;
 
@@ -77,9 +79,9 @@ export function createAdapterClass({ oidc, clock, sessionIsLive }: Deps) {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      // Clients are rows of oidc_clients, read on each use: every instance sees a change at once.
+      // Clients are rows of oidc_clients, kept in memory until a change to one is announced (client-cache.ts).
       if (this.kind === 'Client') {
-        const client = await oidc.findClient(id);
+        const client = await clients.read(id, (clientId) => oidc.findClient(clientId));
         return client ? (toClientMetadata(client) as AdapterPayload) : undefined;
       }
       const row = tokenKinds.includes(this.kind)

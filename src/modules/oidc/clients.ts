@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { randomToken, sha256Hex } from '../../platform/secrets.js';
 import type { AuditRecorder } from '../audit/recorder.js';
+import type { ClientCache } from './client-cache.js';
 import type { ClientRow, OidcRepository } from './repository.js';
 
 export const oidcScopes = ['openid', 'profile', 'email', 'phone', 'offline_access', 'roles'] as const;
@@ -137,10 +138,12 @@ export const hashClientSecret = (secret: string) => sha256Hex(secret);
  */
 export function createOidcClientService({
   oidc,
+  oidcClientCache,
   audit,
   clock,
 }: {
   oidc: OidcRepository;
+  oidcClientCache: ClientCache;
   audit: AuditRecorder;
   clock: Clock;
 }) {
@@ -204,6 +207,8 @@ export function createOidcClientService({
       checkClient(next);
       const updated = await oidc.updateClient(clientId, { ...next, updatedAt: clock.now() });
       if (!updated) throw new AppError('CLIENT_NOT_FOUND');
+      // The provider here stops using the old settings before the caller hears they were replaced.
+      await oidcClientCache.sync();
       await audit.record('oidc_client.updated', {
         actorUserId: actor.userId,
         targetUserId: null,
@@ -222,6 +227,7 @@ export function createOidcClientService({
         updatedAt: clock.now(),
       });
       if (!updated) throw new AppError('CLIENT_NOT_FOUND');
+      await oidcClientCache.sync();
       await audit.record('oidc_client.secret_rotated', {
         actorUserId: actor.userId,
         targetUserId: null,
@@ -233,6 +239,7 @@ export function createOidcClientService({
     /** Removes the client with every code, token and grant issued to it. */
     async remove(actor: Pick<Actor, 'userId'> | null, clientId: string): Promise<void> {
       if (!(await oidc.deleteClient(clientId))) throw new AppError('CLIENT_NOT_FOUND');
+      await oidcClientCache.sync();
       await audit.record('oidc_client.deleted', {
         actorUserId: actor?.userId ?? null,
         targetUserId: null,

@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import * as openid from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { csrfOf } from '../../../test/form-browser.js';
 import { buildOtherInstance, createVerifiedUser } from '../../../test/helpers.js';
 import {
@@ -86,6 +87,42 @@ describe('two instances on one database', () => {
     await expect(openid.refreshTokenGrant(onSecond, fresh.refresh_token as string)).rejects.toMatchObject({
       error: 'invalid_grant',
     });
+  });
+
+  it("stops honouring at one instance a client's secret replaced, or a client removed, at the other", async () => {
+    const machine = await registerClient(first.test, {
+      name: 'Reports',
+      redirectUris: [],
+      postLogoutRedirectUris: [],
+      grantTypes: ['client_credentials'],
+      scopes: ['roles'],
+    });
+    const tokenAtSecond = (secret: string) =>
+      fetch(`${secondUrl}/oidc/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${machine.clientId}:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+    const oldSecret = machine.clientSecret as string;
+    // The second instance now holds the client in memory.
+    expect((await tokenAtSecond(oldSecret)).status).toBe(200);
+    expect((await tokenAtSecond(oldSecret)).status).toBe(200);
+
+    const admin = await createVerifiedUser(first.test);
+    const { clientSecret: newSecret } = await first.test.services.oidcClients.rotateSecret(
+      { userId: admin.userId },
+      machine.clientId,
+    );
+    // The second hears of it from the database a few milliseconds after the commit.
+    await vi.waitFor(async () => expect((await tokenAtSecond(oldSecret)).status).toBe(401), { timeout: 2_000 });
+    expect((await tokenAtSecond(newSecret)).status).toBe(200);
+
+    // An operator's change in SQL is announced the same way (the trigger, not the service).
+    await first.test.platform.db.execute(sql`delete from oidc_clients where client_id = ${machine.clientId}`);
+    await vi.waitFor(async () => expect((await tokenAtSecond(newSecret)).status).toBe(401), { timeout: 2_000 });
   });
 
   it('verifies at one instance the ID tokens the other signed (one key set)', async () => {

@@ -8,6 +8,7 @@ import { constantTimeEqual, type Secrets } from '../../platform/secrets.js';
 import type { RoleRepository } from '../roles/repository.js';
 import type { UserRepository } from '../users/repository.js';
 import { createAdapterClass } from './adapter.js';
+import type { ClientCache } from './client-cache.js';
 import { hashClientSecret, oidcScopes } from './clients.js';
 import type { PrivateJwk } from './keys.js';
 import type { OidcRepository } from './repository.js';
@@ -26,6 +27,7 @@ export interface ProviderViews {
 export interface ProviderDeps {
   config: Pick<Config, 'publicUrl' | 'sessionTtlSeconds' | 'refreshTokenTtlSeconds'>;
   oidc: OidcRepository;
+  oidcClientCache: ClientCache;
   users: UserRepository;
   roles: RoleRepository;
   secrets: Secrets;
@@ -67,7 +69,7 @@ export function buildProvider(deps: ProviderDeps, keys: PrivateJwk[], views: Pro
   };
 
   const configuration: Configuration = {
-    adapter: createAdapterClass({ oidc, clock, sessionIsLive: deps.sessionIsLive }),
+    adapter: createAdapterClass({ oidc, clients: deps.oidcClientCache, clock, sessionIsLive: deps.sessionIsLive }),
     jwks: { keys },
     cookies: {
       // Signed with a key derived from APP_SECRET: the same on every instance, different per deployment.
