@@ -7,79 +7,75 @@ export type ClientRow = typeof oidcClients.$inferSelect;
 export type NewClientRow = typeof oidcClients.$inferInsert;
 export type ModelRow = typeof oidcModels.$inferSelect;
 
-// The statements every provider request makes (its client, the code or token it names), prepared:
-// parsed and planned once per connection, and built once here rather than on every call.
-function prepareFindClient(db: Database) {
-  return db
-    .select()
-    .from(oidcClients)
-    .where(eq(oidcClients.clientId, sql.placeholder('clientId')))
-    .prepare('gatehouse_oidc_find_client');
-}
-
-function prepareFindModel(db: Database) {
-  return db
-    .select()
-    .from(oidcModels)
-    .where(
-      and(
-        eq(oidcModels.kind, sql.placeholder('kind')),
-        eq(oidcModels.id, sql.placeholder('id')),
-        or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql.placeholder('now'))),
-      ),
-    )
-    .prepare('gatehouse_oidc_find_model');
-}
-
 /** The kinds an opaque token presented to the provider may be: its value alone does not say which. */
 export const tokenKinds = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 
-function prepareFindToken(db: Database) {
-  return db
-    .select()
-    .from(oidcModels)
-    .where(
-      and(
-        inArray(oidcModels.kind, tokenKinds),
-        eq(oidcModels.id, sql.placeholder('id')),
-        or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql.placeholder('now'))),
-      ),
-    )
-    .prepare('gatehouse_oidc_find_token');
-}
-
-function prepareUpsertModel(db: Database) {
-  return db
-    .insert(oidcModels)
-    .values({
-      kind: sql.placeholder('kind'),
-      id: sql.placeholder('id'),
-      payload: sql.placeholder('payload'),
-      grantId: sql.placeholder('grantId'),
-      uid: sql.placeholder('uid'),
-      expiresAt: sql.placeholder('expiresAt'),
-      consumedAt: null,
-    })
-    .onConflictDoUpdate({
-      target: [oidcModels.kind, oidcModels.id],
-      set: {
-        payload: sql.raw('excluded.payload'),
-        grantId: sql.raw('excluded.grant_id'),
-        uid: sql.raw('excluded.uid'),
-        expiresAt: sql.raw('excluded.expires_at'),
-      },
-    })
-    .prepare('gatehouse_oidc_upsert_model');
+// The statements of the provider's requests (its client, the code, token or session it names, what it
+// stores and marks used), prepared: parsed and planned once per connection, and built once here rather
+// than on every call.
+function prepareStatements(db: Database) {
+  const byKindAndId = and(eq(oidcModels.kind, sql.placeholder('kind')), eq(oidcModels.id, sql.placeholder('id')));
+  const unexpired = or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, sql.placeholder('now')));
+  return {
+    findClient: db
+      .select()
+      .from(oidcClients)
+      .where(eq(oidcClients.clientId, sql.placeholder('clientId')))
+      .prepare('gatehouse_oidc_find_client'),
+    findModel: db.select().from(oidcModels).where(and(byKindAndId, unexpired)).prepare('gatehouse_oidc_find_model'),
+    findToken: db
+      .select()
+      .from(oidcModels)
+      .where(and(inArray(oidcModels.kind, tokenKinds), eq(oidcModels.id, sql.placeholder('id')), unexpired))
+      .prepare('gatehouse_oidc_find_token'),
+    findModelByUid: db
+      .select()
+      .from(oidcModels)
+      .where(and(eq(oidcModels.kind, sql.placeholder('kind')), eq(oidcModels.uid, sql.placeholder('uid')), unexpired))
+      .prepare('gatehouse_oidc_find_model_by_uid'),
+    upsertModel: db
+      .insert(oidcModels)
+      .values({
+        kind: sql.placeholder('kind'),
+        id: sql.placeholder('id'),
+        payload: sql.placeholder('payload'),
+        grantId: sql.placeholder('grantId'),
+        uid: sql.placeholder('uid'),
+        expiresAt: sql.placeholder('expiresAt'),
+        consumedAt: null,
+      })
+      .onConflictDoUpdate({
+        target: [oidcModels.kind, oidcModels.id],
+        set: {
+          payload: sql.raw('excluded.payload'),
+          grantId: sql.raw('excluded.grant_id'),
+          uid: sql.raw('excluded.uid'),
+          expiresAt: sql.raw('excluded.expires_at'),
+        },
+      })
+      .prepare('gatehouse_oidc_upsert_model'),
+    consumeModel: db
+      .update(oidcModels)
+      .set({ consumedAt: sql`${sql.placeholder('now')}::timestamptz` })
+      .where(and(byKindAndId, isNull(oidcModels.consumedAt)))
+      .returning({ id: oidcModels.id })
+      .prepare('gatehouse_oidc_consume_model'),
+    findLinkedSession: db
+      .select({ sessionId: oidcSessionLinks.sessionId })
+      .from(oidcSessionLinks)
+      .where(eq(oidcSessionLinks.uid, sql.placeholder('uid')))
+      .prepare('gatehouse_oidc_find_linked_session'),
+  };
 }
 
 /** Storage of the OpenID provider: its clients, its objects (see the adapter) and the session links. */
 export function createOidcRepository(db: Database) {
-  const unexpired = (now: Date) => or(isNull(oidcModels.expiresAt), gt(oidcModels.expiresAt, now));
   // Prepared on first use: transaction-scoped copies of this repository never need them.
-  let findClientQuery: ReturnType<typeof prepareFindClient> | undefined;
-  let findModelQuery: ReturnType<typeof prepareFindModel> | undefined;
-  let findTokenQuery: ReturnType<typeof prepareFindToken> | undefined;
-  let upsertModelQuery: ReturnType<typeof prepareUpsertModel> | undefined;
+  let statements: ReturnType<typeof prepareStatements> | undefined;
+  const prepared = () => {
+    statements ??= prepareStatements(db);
+    return statements;
+  };
 
   return {
     listClients(): Promise<ClientRow[]> {
@@ -87,8 +83,7 @@ export function createOidcRepository(db: Database) {
     },
 
     async findClient(clientId: string): Promise<ClientRow | null> {
-      findClientQuery ??= prepareFindClient(db);
-      const [row] = await findClientQuery.execute({ clientId });
+      const [row] = await prepared().findClient.execute({ clientId });
       return row ?? null;
     },
 
@@ -117,27 +112,21 @@ export function createOidcRepository(db: Database) {
     },
 
     async upsertModel(row: Omit<ModelRow, 'consumedAt'>): Promise<void> {
-      upsertModelQuery ??= prepareUpsertModel(db);
-      await upsertModelQuery.execute(row);
+      await prepared().upsertModel.execute(row);
     },
 
     async findModel(kind: string, id: string, now: Date): Promise<ModelRow | null> {
-      findModelQuery ??= prepareFindModel(db);
-      const [row] = await findModelQuery.execute({ kind, id, now });
+      const [row] = await prepared().findModel.execute({ kind, id, now });
       return row ?? null;
     },
 
     /** The unexpired tokens of any kind with this (hashed) id: one row, unless ids ever collided. */
     async findTokenModels(id: string, now: Date): Promise<ModelRow[]> {
-      findTokenQuery ??= prepareFindToken(db);
-      return findTokenQuery.execute({ id, now });
+      return prepared().findToken.execute({ id, now });
     },
 
     async findModelByUid(kind: string, uid: string, now: Date): Promise<ModelRow | null> {
-      const [row] = await db
-        .select()
-        .from(oidcModels)
-        .where(and(eq(oidcModels.kind, kind), eq(oidcModels.uid, uid), unexpired(now)));
+      const [row] = await prepared().findModelByUid.execute({ kind, uid, now });
       return row ?? null;
     },
 
@@ -146,11 +135,7 @@ export function createOidcRepository(db: Database) {
      * read it unused at the same moment, only one may go on.
      */
     async consumeModel(kind: string, id: string, now: Date): Promise<boolean> {
-      const marked = await db
-        .update(oidcModels)
-        .set({ consumedAt: now })
-        .where(and(eq(oidcModels.kind, kind), eq(oidcModels.id, id), isNull(oidcModels.consumedAt)))
-        .returning({ id: oidcModels.id });
+      const marked = await prepared().consumeModel.execute({ kind, id, now: now.toISOString() });
       return marked.length > 0;
     },
 
@@ -180,10 +165,7 @@ export function createOidcRepository(db: Database) {
     },
 
     async findLinkedSession(uid: string): Promise<string | null> {
-      const [row] = await db
-        .select({ sessionId: oidcSessionLinks.sessionId })
-        .from(oidcSessionLinks)
-        .where(eq(oidcSessionLinks.uid, uid));
+      const [row] = await prepared().findLinkedSession.execute({ uid });
       return row?.sessionId ?? null;
     },
   };

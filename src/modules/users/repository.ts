@@ -44,15 +44,38 @@ export interface LockChange {
 // LIKE wildcards in a search term are literal characters, not patterns.
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (character) => `\\${character}`);
 
+// The lookups of every sign-in and of every OpenID code or refresh token exchange, prepared: built
+// once here, parsed and planned once per connection.
+function prepareLookups(db: Database) {
+  return {
+    byEmail: db
+      .select()
+      .from(users)
+      .where(eq(users.email, sql.placeholder('email')))
+      .prepare('gatehouse_user_by_email'),
+    byId: db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare('gatehouse_user_by_id'),
+  };
+}
+
 export function createUserRepository(db: Database) {
+  let lookups: ReturnType<typeof prepareLookups> | undefined;
+  const prepared = () => {
+    lookups ??= prepareLookups(db);
+    return lookups;
+  };
+
   return {
     async findUserByEmail(email: string): Promise<UserRow | null> {
-      const [row] = await db.select().from(users).where(eq(users.email, email));
+      const [row] = await prepared().byEmail.execute({ email });
       return row ?? null;
     },
 
     async findUserById(id: number): Promise<UserRow | null> {
-      const [row] = await db.select().from(users).where(eq(users.id, id));
+      const [row] = await prepared().byId.execute({ id });
       return row ?? null;
     },
 
