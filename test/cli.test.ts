@@ -97,7 +97,7 @@ describe('gatehouse CLI: the OpenID provider', () => {
       ...['oidc-client', 'create', '--name', 'Orders', '--type', 'confidential'],
       ...['--redirect-uri', 'https://orders.example.com/cb', '--redirect-uri', 'http://127.0.0.1:8080/cb'],
       ...['--post-logout-redirect-uri', 'https://orders.example.com/bye', '--scope', 'openid', '--scope', 'email'],
-      '--first-party',
+      ...['--first-party', '--id-token-signing-alg', 'EdDSA'],
     );
     expect(created).toMatchObject({ code: 0, stderr: '' });
     const clientId = labelled(created.stdout, 'client id');
@@ -114,6 +114,7 @@ describe('gatehouse CLI: the OpenID provider', () => {
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: ['openid', 'email'],
       firstParty: true,
+      idTokenSigningAlg: 'EdDSA',
       secretHash: createHash('sha256')
         .update(secret as string)
         .digest('hex'),
@@ -170,6 +171,11 @@ describe('gatehouse CLI: the OpenID provider', () => {
       /^gatehouse: type: "secret" is not one of public, confidential$/,
     ],
     ['no redirect URI for the code grant', [], /^gatehouse: redirectUris: authorization_code needs at least one$/],
+    [
+      'an ID token algorithm it does not offer',
+      ['--redirect-uri', 'https://a.example/cb', '--id-token-signing-alg', 'HS256'],
+      /^gatehouse: idTokenSigningAlg: "HS256" is not one of RS256, EdDSA$/,
+    ],
   ])(
     'oidc-client create refuses %s with the one-line reason and exit 1',
     async (_case, extra, message) => {

@@ -9,7 +9,7 @@ import { ClientBodySchema } from './schemas.js';
 
 export const createClientUsage =
   '--name N --type public|confidential --redirect-uri U [--redirect-uri U2 ...] [--post-logout-redirect-uri U] ' +
-  '[--grant-type G ...] [--scope S ...] [--first-party]';
+  '[--grant-type G ...] [--scope S ...] [--first-party] [--id-token-signing-alg RS256|EdDSA]';
 
 /** The body the admin API would receive, refused with the API's field name when its schema refuses it. */
 export function clientInputFromArgs(args: string[]): ClientInput {
@@ -23,6 +23,7 @@ export function clientInputFromArgs(args: string[]): ClientInput {
       'grant-type': { type: 'string', multiple: true },
       scope: { type: 'string', multiple: true },
       'first-party': { type: 'boolean' },
+      'id-token-signing-alg': { type: 'string' },
     },
   });
   if (values.name === undefined || values.type === undefined) {
@@ -37,6 +38,7 @@ export function clientInputFromArgs(args: string[]): ClientInput {
     ...(values['grant-type'] && { grantTypes: values['grant-type'] }),
     ...(values.scope && { scopes: values.scope }),
     ...(values['first-party'] && { firstParty: true }),
+    ...(values['id-token-signing-alg'] && { idTokenSigningAlg: values['id-token-signing-alg'] }),
   };
   const errors = [...Value.Errors(ClientBodySchema, input)];
   const [first] = errors;
