@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { sha256Hex } from '../../platform/secrets.js';
 import type { ClientCache } from './client-cache.js';
 import { toClientMetadata } from './clients.js';
-import { type ModelRow, type OidcRepository, tokenKinds } from './repository.js';
+import { type ModelRow, type OidcRepository, type SessionModelRow, tokenKinds } from './repository.js';
 
 interface Deps {
   oidc: OidcRepository;
@@ -57,6 +57,24 @@ export function createAdapterClass({ oidc, clients, clock, sessionIsLive }: Deps
     await oidc.deleteExpired(now);
   }
 
+  /** What oidc-provider expects back: the stored payload with its id (`jti`) and when it was used. */
+  function payloadOf(row: ModelRow, id: string | undefined): AdapterPayload {
+    return {
+      ...row.payload,
+      ...(id === undefined ? {} : { jti: id }),
+      ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}),
+    } as AdapterPayload;
+  }
+
+  /** A provider session with an account counts only while the Gatehouse session it was made from lives. */
+  async function liveSession(found: SessionModelRow | null, id: string | undefined) {
+    if (!found) return undefined;
+    const payload = payloadOf(found.model, id);
+    if (!payload.accountId) return payload;
+    const { linkedSessionId } = found;
+    return linkedSessionId && (await sessionIsLive(linkedSessionId, payload.accountId)) ? payload : undefined;
+  }
+
   return class DatabaseAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
@@ -84,16 +102,17 @@ export function createAdapterClass({ oidc, clients, clock, sessionIsLive }: Deps
         const client = await clients.read(id, (clientId) => oidc.findClient(clientId));
         return client ? (toClientMetadata(client) as AdapterPayload) : undefined;
       }
+      if (this.kind === 'Session') return liveSession(await oidc.findSession(sha256Hex(id), clock.now()), id);
       const row = tokenKinds.includes(this.kind)
         ? (await readToken(sha256Hex(id))).find((token) => token.kind === this.kind)
         : await oidc.findModel(this.kind, sha256Hex(id), clock.now());
-      return row ? this.live(row, id) : undefined;
+      return row ? payloadOf(row, id) : undefined;
     }
 
+    /** oidc-provider finds only sessions by uid. */
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const row = await oidc.findModelByUid(this.kind, uid, clock.now());
       // The id is not known here; the session's own (hashed) id is all the payload lacks, and no caller reads it.
-      return row ? this.live(row, undefined) : undefined;
+      return liveSession(await oidc.findSessionByUid(uid, clock.now()), undefined);
     }
 
     async findByUserCode(): Promise<AdapterPayload | undefined> {
@@ -117,22 +136,6 @@ export function createAdapterClass({ oidc, clients, clock, sessionIsLive }: Deps
 
     async revokeByGrantId(grantId: string): Promise<void> {
       await oidc.revokeByGrantId(grantId);
-    }
-
-    private async live(
-      row: { payload: Record<string, unknown>; consumedAt: Date | null },
-      id: string | undefined,
-    ): Promise<AdapterPayload | undefined> {
-      const payload = {
-        ...row.payload,
-        ...(id === undefined ? {} : { jti: id }),
-        ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}),
-      } as AdapterPayload;
-      if (this.kind === 'Session' && payload.accountId) {
-        const sessionId = payload.uid ? await oidc.findLinkedSession(payload.uid) : null;
-        if (!sessionId || !(await sessionIsLive(sessionId, payload.accountId))) return undefined;
-      }
-      return payload;
     }
   };
 }

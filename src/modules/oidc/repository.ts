@@ -10,6 +10,17 @@ export type ModelRow = typeof oidcModels.$inferSelect;
 /** The kinds an opaque token presented to the provider may be: its value alone does not say which. */
 export const tokenKinds = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 
+const sessionWithLink = (db: Database) =>
+  db
+    .select({ model: oidcModels, linkedSessionId: oidcSessionLinks.sessionId })
+    .from(oidcModels)
+    .leftJoin(oidcSessionLinks, eq(oidcSessionLinks.uid, oidcModels.uid));
+
+export interface SessionModelRow {
+  model: ModelRow;
+  linkedSessionId: string | null;
+}
+
 // The statements of the provider's requests (its client, the code, token or session it names, what it
 // stores and marks used), prepared: parsed and planned once per connection, and built once here rather
 // than on every call.
@@ -28,11 +39,13 @@ function prepareStatements(db: Database) {
       .from(oidcModels)
       .where(and(inArray(oidcModels.kind, tokenKinds), eq(oidcModels.id, sql.placeholder('id')), unexpired))
       .prepare('gatehouse_oidc_find_token'),
-    findModelByUid: db
-      .select()
-      .from(oidcModels)
-      .where(and(eq(oidcModels.kind, sql.placeholder('kind')), eq(oidcModels.uid, sql.placeholder('uid')), unexpired))
-      .prepare('gatehouse_oidc_find_model_by_uid'),
+    // A provider session with the Gatehouse session it was signed in with, by its id (the cookie) or uid.
+    findSession: sessionWithLink(db)
+      .where(and(eq(oidcModels.kind, 'Session'), eq(oidcModels.id, sql.placeholder('id')), unexpired))
+      .prepare('gatehouse_oidc_find_session'),
+    findSessionByUid: sessionWithLink(db)
+      .where(and(eq(oidcModels.kind, 'Session'), eq(oidcModels.uid, sql.placeholder('uid')), unexpired))
+      .prepare('gatehouse_oidc_find_session_by_uid'),
     upsertModel: db
       .insert(oidcModels)
       .values({
@@ -125,8 +138,13 @@ export function createOidcRepository(db: Database) {
       return prepared().findToken.execute({ id, now });
     },
 
-    async findModelByUid(kind: string, uid: string, now: Date): Promise<ModelRow | null> {
-      const [row] = await prepared().findModelByUid.execute({ kind, uid, now });
+    async findSession(id: string, now: Date): Promise<SessionModelRow | null> {
+      const [row] = await prepared().findSession.execute({ id, now });
+      return row ?? null;
+    },
+
+    async findSessionByUid(uid: string, now: Date): Promise<SessionModelRow | null> {
+      const [row] = await prepared().findSessionByUid.execute({ uid, now });
       return row ?? null;
     },
 
