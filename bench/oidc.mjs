@@ -69,16 +69,14 @@ const appRedirectUri = 'http://127.0.0.1:9/callback';
 const codeVerifier = 'bench-code-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
 const codeChallenge = createHash('sha256').update(codeVerifier).digest('base64url');
 
-/** A first-party web app (code + refresh grants, every scope), registered with `oidc-client create`. */
-export function registerAppClient(env) {
+/**
+ * A first-party web app (code + refresh grants, every scope), registered with `oidc-client create`;
+ * its ID tokens signed with `alg` (RS256 by default, as most apps are).
+ */
+export function registerAppClient(env, alg = 'RS256') {
   return registerClient(env, [
-    '--name',
-    'Bench app',
-    '--type',
-    'confidential',
-    '--redirect-uri',
-    appRedirectUri,
-    '--first-party',
+    ...['--name', `Bench app ${alg}`, '--type', 'confidential', '--redirect-uri', appRedirectUri],
+    ...['--first-party', '--id-token-signing-alg', alg],
   ]);
 }
 

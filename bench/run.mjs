@@ -451,6 +451,15 @@ async function appSignInScenarios(results, server, url, population) {
     () => codeExchangeOptions(server.url, app, pool, chains),
     { pid: server.pid, before: () => fillCodePool(server.url, app, browsers, pool, codePoolSeconds) },
   );
+  await settle();
+  // The same exchange for an app whose ID tokens are signed with Ed25519: what the RSA signature costs.
+  const edApp = registerAppClient(gatehouseEnv({ databaseUrl: url }), 'EdDSA');
+  results.scenarios.oidcCodeExchangeEdDSA = await measure(
+    'oidc code exchange (EdDSA)',
+    () => codeExchangeOptions(server.url, edApp, pool, []),
+    { pid: server.pid, before: () => fillCodePool(server.url, edApp, browsers, pool, codePoolSeconds) },
+  );
+  await settle();
   results.scenarios.oidcRefresh = await measure(
     'oidc refresh grant',
     () => {
@@ -735,6 +744,7 @@ function printTable(results) {
   row('oidc introspection', s.oidcIntrospection);
   row('oidc authorize (SSO, codes/s)', s.oidcAuthorize);
   row('oidc code exchange', s.oidcCodeExchange);
+  row('oidc code exchange (EdDSA)', s.oidcCodeExchangeEdDSA);
   row('oidc refresh grant', s.oidcRefresh);
   row('mixed: reads alone', s.mixed?.readsAlone);
   row('mixed: reads + logins', s.mixed?.reads);
