@@ -12,7 +12,7 @@ import { registerRequestContext } from './http/request-context.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerValidation } from './http/validation.js';
 import { openIdRoutes } from './modules/oidc/routes.js';
-import { createAccessLogger, lazyRequestLogger } from './platform/logger.js';
+import { createAccessLog, lazyRequestLogger } from './platform/logger.js';
 import type { Services } from './services.js';
 import { registerPages } from './web/index.js';
 
@@ -66,7 +66,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   registerValidation(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
-  registerRequestObservability(app, platform.metrics, createAccessLogger(logger));
+  registerRequestObservability(app, platform.metrics, createAccessLog(logger));
   registerRateLimits(app, platform.rateLimits, platform.secrets);
   registerRequestContext(app);
   if (config.metrics.token && !config.metrics.port) registerMetricsRoute(app, platform.metrics, config.metrics.token);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
+import type { AccessLog } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { constantTimeEqual } from '../platform/secrets.js';
 
@@ -10,7 +10,7 @@ import { constantTimeEqual } from '../platform/secrets.js';
  * counters and durations, labelled by route pattern so ids do not explode the
  * label space.
  */
-export function registerRequestObservability(app: FastifyInstance, metrics: Metrics, accessLog: Logger): void {
+export function registerRequestObservability(app: FastifyInstance, metrics: Metrics, accessLog: AccessLog): void {
   // prom-client hashes a label object on every call; the children per label set are few
   // (routes × methods × statuses), so each is looked up once and then kept.
   const counters = new Map<string, { inc(): void }>();
@@ -33,20 +33,16 @@ export function registerRequestObservability(app: FastifyInstance, metrics: Metr
     }
     counter.inc();
     timer.observe(reply.elapsedTime / 1000);
-    // The line's object is only built when it will be written (benchmarks run at LOG_LEVEL=warn).
-    if (accessLog.isLevelEnabled('info')) {
-      accessLog.info(
-        {
-          reqId: request.id,
-          method,
-          route,
-          url: request.url.split('?')[0],
-          statusCode: status,
-          responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
-          ip: request.ip,
-        },
-        'request',
-      );
+    if (accessLog.enabled()) {
+      accessLog.write({
+        reqId: request.id,
+        method,
+        route,
+        url: request.url.split('?')[0] as string,
+        statusCode: status,
+        responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
+        ip: request.ip,
+      });
     }
     done();
   });

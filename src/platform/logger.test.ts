@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, lazyRequestLogger } from './logger.js';
+import { createAccessLog, createLogger, lazyRequestLogger } from './logger.js';
 
 /** A logger writing JSON lines to memory, and how many children were made of it. */
 function recordingLogger(level: string) {
@@ -61,5 +61,44 @@ describe('lazyRequestLogger', () => {
     expect(children()).toBe(1);
     requestLog.debug('verbose route');
     expect(lines).toMatchObject([{ reqId: 'r-4', msg: 'verbose route' }]);
+  });
+});
+
+describe('createAccessLog', () => {
+  const line = {
+    reqId: 'r-42',
+    method: 'GET',
+    route: '/auth/profile',
+    url: '/a "quoted"\\path\nwith\u2028 é',
+    statusCode: 200,
+    responseTimeMs: 0.4,
+    ip: '127.0.0.1',
+  };
+
+  it("writes pino's line, one JSON object per line, whatever characters the path holds", () => {
+    const { logger, lines } = recordingLogger('info');
+    // The same stream as pino's own lines: both kinds interleave as one JSON-lines log.
+    logger.info({ route: '/x' }, 'other');
+    const accessLog = createAccessLog(logger);
+    expect(accessLog.enabled()).toBe(true);
+    accessLog.write(line);
+    expect(lines).toHaveLength(2);
+    const [pinoLine, accessLine] = lines as [Record<string, unknown>, Record<string, unknown>];
+    expect(Object.keys(accessLine)).toEqual([
+      ...['level', 'time', 'pid', 'hostname', 'reqId', 'method', 'route', 'url', 'statusCode'],
+      ...['responseTimeMs', 'ip', 'msg'],
+    ]);
+    expect(accessLine).toMatchObject({ ...line, level: 30, msg: 'request', pid: pinoLine.pid });
+    expect(accessLine.hostname).toBe(pinoLine.hostname);
+    expect(accessLine.time).toEqual(expect.any(Number));
+  });
+
+  it('is off above info, and follows a level changed at run time', () => {
+    const { logger, lines } = recordingLogger('warn');
+    const accessLog = createAccessLog(logger);
+    expect(accessLog.enabled()).toBe(false);
+    logger.level = 'info';
+    expect(accessLog.enabled()).toBe(true);
+    expect(lines).toHaveLength(0);
   });
 });
