@@ -183,8 +183,29 @@ describe('single sign-on and its end', () => {
     expect(stop.at).toMatch(/^\/login\?return_to=%2Foidc%2Finteraction%2F/);
     expect(stop.page?.body).toContain('to continue to <strong>Orders</strong>');
     const returnTo = decodeURIComponent(/return_to=([^&]+)/.exec(stop.at as string)?.[1] ?? '');
-    const signedIn = await browser.post('/login', {
+    // The form carries the app: a refused attempt still says where the person is going.
+    const app = /name="app" value="([^"]+)"/.exec(stop.page?.body ?? '')?.[1];
+    expect(app).toBe(config.clientMetadata().client_id);
+    const refused = await browser.post('/login', {
       _csrf: csrfOf(stop.page?.body ?? ''),
+      email: user.email,
+      password: `${strongPassword} but wrong`,
+      return_to: returnTo,
+      app: app as string,
+    });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.body).toContain('to continue to <strong>Orders</strong>');
+    // A made-up id names nothing.
+    const madeUp = await browser.post('/login', {
+      _csrf: csrfOf(refused.body),
+      email: user.email,
+      password: `${strongPassword} but wrong`,
+      return_to: returnTo,
+      app: 'not-a-client',
+    });
+    expect(madeUp.body).not.toContain('to continue to');
+    const signedIn = await browser.post('/login', {
+      _csrf: csrfOf(madeUp.body),
       email: user.email,
       password: strongPassword,
       return_to: returnTo,

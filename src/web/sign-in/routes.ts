@@ -28,6 +28,13 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
   const loginBody = async (state: Parameters<typeof loginView>[0]) =>
     loginView({ ...state, providers: await services.federation.listProviders() });
 
+  // Named by the OpenID provider's sign-in (`app` = its client id): only a registered app's name is shown.
+  async function appNamed(clientId: unknown) {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 64) return undefined;
+    const client = await services.openid.clientName(clientId);
+    return client ? { id: clientId, name: client.name } : undefined;
+  }
+
   const finish = async (reply: FastifyReply, outcome: SignInOutcome, next: string | null) =>
     seeOther(reply, await concludeSignIn(reply, outcome, next));
 
@@ -39,9 +46,7 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
       // An app that asked for a new sign-in (OpenID prompt=login, max_age) gets the form even when signed in.
       const again = query.prompt === 'login';
       if (request.principal && !again) return seeOther(reply, next ?? '/account');
-      // Named by the OpenID provider's sign-in (`app` = its client id): only a registered app's name is shown.
-      const app =
-        typeof query.app === 'string' && query.app.length <= 64 ? await services.openid.clientName(query.app) : null;
+      const app = await appNamed(query.app);
       const news =
         query.signed_out === '1'
           ? 'You have signed out.'
@@ -50,19 +55,25 @@ export function signInPages(kit: PageKit): FastifyPluginAsync {
             : undefined;
       return renderPage(kit, request, reply, {
         title: 'Sign in',
-        body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news, appName: app?.name }),
+        body: await loginBody({ csrf: csrf.tokenFor(request), returnTo: next ?? undefined, news, app }),
       });
     });
 
     app.post('/login', limited('login'), async (request, reply) => {
-      const form = formFields(request.body, ['email', 'password', 'return_to']);
+      const form = formFields(request.body, ['email', 'password', 'return_to', 'app']);
       const next = destination(request, reply, form.return_to);
       if (next === undefined) return reply;
       const errors: FieldErrors = {};
       checkEmail(form.email, errors);
       if (!form.password) errors.password = 'Enter your password.';
       else if (form.password.length > passwordMaxLength) errors.password = 'That password is too long.';
-      const state = { csrf: csrf.tokenFor(request), returnTo: next ?? undefined, email: form.email, errors };
+      const state = {
+        csrf: csrf.tokenFor(request),
+        returnTo: next ?? undefined,
+        email: form.email,
+        errors,
+        app: await appNamed(form.app),
+      };
       if (Object.keys(errors).length > 0) {
         return renderPage(kit, request, reply, { title: 'Sign in', body: await loginBody(state), status: 400 });
       }

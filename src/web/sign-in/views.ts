@@ -19,13 +19,13 @@ export function loginView(
     news?: string | undefined;
     verifyLink?: string;
     providers?: ReadonlyArray<{ id: string; name: string }>;
-    /** The app the person is signing in for, when one sent them (the OpenID provider). */
-    appName?: string | undefined;
+    /** The registered app the person is signing in for, when one sent them (the OpenID provider). */
+    app?: { id: string; name: string } | undefined;
   },
 ) {
   const errors = state.errors ?? {};
   return html`<h1>Sign in</h1>
-${state.appName ? html`<p>to continue to <strong>${state.appName}</strong></p>` : null}
+${state.app ? html`<p>to continue to <strong>${state.app.name}</strong></p>` : null}
 ${state.news ? notice(state.news) : null}
 ${errorSummary(errors, state.problem)}
 ${state.verifyLink ? html`<p><a href="${state.verifyLink}">Enter the code from your email</a></p>` : null}
@@ -34,7 +34,9 @@ ${form({
   csrf: state.csrf,
   returnTo: state.returnTo,
   submit: 'Sign in',
-  body: html`${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'username webauthn', errors, autofocus: !state.email })}
+  // The app's id rides along, so a refused attempt still names it.
+  body: html`${state.app ? html`<input type="hidden" name="app" value="${state.app.id}">` : null}
+  ${field({ name: 'email', label: 'Email', type: 'email', value: state.email, autocomplete: 'username webauthn', errors, autofocus: !state.email })}
   ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', errors, maxlength: passwordMaxLength, autofocus: Boolean(state.email) })}`,
 })}
 ${passkeyButton('data-passkey-login', 'Sign in with a passkey', state.returnTo)}
