@@ -43,6 +43,9 @@ describe.skipIf(!chromiumPath)('sign in with an OpenID provider, in Chromium', (
     upstream.signInAs({ sub: 'browser-1', email, email_verified: true, given_name: 'Mary', family_name: 'Jackson' });
     const page = await hosted.newPage();
     await page.goto('/login');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    // One "or" between the password form and the other ways in, however many there are.
+    expect(await page.getByText('or', { exact: true }).filter({ visible: true }).count()).toBe(1);
     await screenshot(page, 'login-providers');
     await page.getByRole('link', { name: 'Continue with Acme SSO' }).click();
     await page.waitForURL('**/account');
