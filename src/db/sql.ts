@@ -11,6 +11,19 @@ export function timestamptz(instant: Date): SQL {
 const dialect = new PgDialect({ casing: 'snake_case' });
 
 /**
+ * A repository's prepared statements, built by `prepare` on their first use:
+ * the transaction-scoped copies of a repository (one per transaction) never
+ * build statements they do not run.
+ */
+export function preparedOnFirstUse<Statements>(prepare: () => Statements): () => Statements {
+  let statements: Statements | undefined;
+  return () => {
+    statements ??= prepare();
+    return statements;
+  };
+}
+
+/**
  * A raw statement that PostgreSQL parses and plans once per connection (a
  * named prepared statement) instead of on every call: for the hot statements
  * the query builder cannot express. Values go in by `sql.placeholder(name)`;

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { oidcClients, oidcModels, oidcSessionLinks } from '../../db/schema.js';
-import { timestamptz } from '../../db/sql.js';
+import { preparedOnFirstUse, timestamptz } from '../../db/sql.js';
 
 export type ClientRow = typeof oidcClients.$inferSelect;
 export type NewClientRow = typeof oidcClients.$inferInsert;
@@ -83,12 +83,7 @@ function prepareStatements(db: Database) {
 
 /** Storage of the OpenID provider: its clients, its objects (see the adapter) and the session links. */
 export function createOidcRepository(db: Database) {
-  // Prepared on first use: transaction-scoped copies of this repository never need them.
-  let statements: ReturnType<typeof prepareStatements> | undefined;
-  const prepared = () => {
-    statements ??= prepareStatements(db);
-    return statements;
-  };
+  const prepared = preparedOnFirstUse(() => prepareStatements(db));
 
   return {
     listClients(): Promise<ClientRow[]> {

@@ -10,7 +10,7 @@ import {
   userRoles,
   users,
 } from '../../db/schema.js';
-import { preparedStatement, timestamptz } from '../../db/sql.js';
+import { preparedOnFirstUse, preparedStatement, timestamptz } from '../../db/sql.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -102,9 +102,7 @@ function prepareRotation(db: Database) {
 export type AccessRow = Awaited<ReturnType<ReturnType<typeof prepareFindAccess>['execute']>>[number];
 
 export function createSessionRepository(db: Database) {
-  // Prepared on first use: transaction-scoped copies of this repository never need it.
-  let findAccessQuery: ReturnType<typeof prepareFindAccess> | undefined;
-  let rotateQuery: ReturnType<typeof prepareRotation> | undefined;
+  const prepared = preparedOnFirstUse(() => ({ findAccess: prepareFindAccess(db), rotate: prepareRotation(db) }));
 
   return {
     /** A new session and its first refresh token, in one statement. */
@@ -136,8 +134,7 @@ export function createSessionRepository(db: Database) {
     },
 
     async findAccess(sessionId: string): Promise<AccessRow | null> {
-      findAccessQuery ??= prepareFindAccess(db);
-      const [row] = await findAccessQuery.execute({ sessionId });
+      const [row] = await prepared().findAccess.execute({ sessionId });
       return row ?? null;
     },
 
@@ -194,8 +191,7 @@ export function createSessionRepository(db: Database) {
       next,
       now,
     }: Rotation): Promise<{ sessionId: string; userId: number } | null> {
-      rotateQuery ??= prepareRotation(db);
-      const [row] = await rotateQuery({
+      const [row] = await prepared().rotate({
         tokenHash,
         nextId: next.id,
         nextTokenHash: next.tokenHash,

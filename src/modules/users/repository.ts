@@ -1,7 +1,7 @@
 import { and, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { federatedIdentities, passkeys, roles, userRoles, users } from '../../db/schema.js';
-import { timestamptz } from '../../db/sql.js';
+import { preparedOnFirstUse, timestamptz } from '../../db/sql.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -62,11 +62,7 @@ function prepareLookups(db: Database) {
 }
 
 export function createUserRepository(db: Database) {
-  let lookups: ReturnType<typeof prepareLookups> | undefined;
-  const prepared = () => {
-    lookups ??= prepareLookups(db);
-    return lookups;
-  };
+  const prepared = preparedOnFirstUse(() => prepareLookups(db));
 
   return {
     async findUserByEmail(email: string): Promise<UserRow | null> {
