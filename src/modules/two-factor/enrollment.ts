@@ -1,29 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Config } from '../../config.js';
 import type { Principal } from '../../core/account.js';
 import { AppError } from '../../errors.js';
-import type { Emails } from '../../messages/emails.js';
-import type { Clock } from '../../platform/clock.js';
-import type { Outbox } from '../../platform/outbox.js';
-import type { PasswordHasher } from '../../platform/password.js';
-import type { Secrets } from '../../platform/secrets.js';
-import type { AuditRecorder } from '../audit/recorder.js';
-import type { OneTimeCodeService } from '../one-time-codes/service.js';
 import type { UserRow } from '../users/repository.js';
-import type { TwoFactorRepository } from './repository.js';
-import type { SecondFactor } from './service.js';
+import type { SecondFactor, TwoFactorDeps } from './service.js';
 import { describeTotpSecret, generateTotpSecret, matchTotpStep } from './totp.js';
 
-interface Deps {
-  twoFactor: TwoFactorRepository;
-  codes: OneTimeCodeService;
-  hasher: PasswordHasher;
-  secrets: Secrets;
-  outbox: Outbox;
-  emails: Emails;
-  audit: AuditRecorder;
-  clock: Clock;
-  config: Pick<Config, 'exposeOtp'>;
+interface Deps
+  extends Pick<
+    TwoFactorDeps,
+    'twoFactor' | 'codes' | 'hasher' | 'secrets' | 'outbox' | 'emails' | 'audit' | 'clock' | 'config'
+  > {
   // From service.ts, so disabling and sign-in check factors against one lockout counter, and codes are sent and hashed one way.
   loadUser: (userId: number) => Promise<UserRow>;
   verifySecondFactor: (user: UserRow, factor: SecondFactor) => Promise<string>;

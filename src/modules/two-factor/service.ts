@@ -19,7 +19,7 @@ import { createTwoFactorEnrollment, hasTwoFactor, totpSecretPurpose } from './en
 import type { TwoFactorRepository } from './repository.js';
 import { matchTotpStep } from './totp.js';
 
-interface Deps {
+export interface TwoFactorDeps {
   users: UserRepository;
   twoFactor: TwoFactorRepository;
   completion: SignInCompletion;
@@ -56,7 +56,7 @@ const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[^a-
  * enrollment, disabling and recovery codes in enrollment.ts. Both check
  * factors through the same verifySecondFactor, so the lockout counts every try.
  */
-export function createTwoFactorService(deps: Deps) {
+export function createTwoFactorService(deps: TwoFactorDeps) {
   const { users, twoFactor: repo, completion, codes, passkeys, secrets, outbox, clock } = deps;
 
   const recoveryHash = (userId: number, code: string) =>
