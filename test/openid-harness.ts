@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ClientInput } from '../src/modules/oidc/clients.js';
-import { type Browser, openBrowser } from './form-browser.js';
+import { type Browser, hiddenFieldsOf, openBrowser } from './form-browser.js';
 import { buildTestApp, createVerifiedUser, strongPassword, type TestApp } from './helpers.js';
 
 // Helpers for the OpenID provider's tests: a Gatehouse listening on loopback (openid-client is a
@@ -64,6 +64,14 @@ export async function signedInBrowser(test: TestApp, email: string): Promise<Bro
   const response = await browser.submit('/login', '/login', { email, password: strongPassword });
   expect(response.statusCode).toBe(303);
   return browser;
+}
+
+/**
+ * Submits the sign-in page the browser stopped at, as a person would: the form's own hidden fields
+ * (the CSRF token, where to go next, the app), the email and the password.
+ */
+export function submitSignIn(browser: Browser, page: string, email: string, password = strongPassword) {
+  return browser.post('/login', { ...hiddenFieldsOf(page, '/login'), email, password });
 }
 
 /** Where a response sends the browser: its Location, or the URL of a `Refresh: 0;url=` page. */

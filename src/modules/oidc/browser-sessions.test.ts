@@ -10,6 +10,7 @@ import {
   gatehouseForThisFile,
   signedInBrowser,
   signInAtApp,
+  submitSignIn,
 } from '../../../test/openid-harness.js';
 import { auditEvents, oidcModels } from '../../db/schema.js';
 
@@ -192,12 +193,7 @@ describe('prompt=login for an account with two-step verification', () => {
     const first = authorizationRequest(config);
     const atLogin = await follow(browser, publicUrl, (await first.url()).href);
     const returnTo = new URL(atLogin.at as string, publicUrl).searchParams.get('return_to') as string;
-    const toSecondStep = await browser.post('/login', {
-      _csrf: csrfOf(atLogin.page?.body ?? ''),
-      email: user.email,
-      password: strongPassword,
-      return_to: returnTo,
-    });
+    const toSecondStep = await submitSignIn(browser, atLogin.page?.body ?? '', user.email);
     expect(toSecondStep.headers.location).toMatch(/^\/login\/2fa\?return_to=/);
     const stepPage = await browser.get(toSecondStep.headers.location as string);
     const signedIn = await browser.post('/login/2fa', {
@@ -212,12 +208,7 @@ describe('prompt=login for an account with two-step verification', () => {
     const askedAgain = await follow(browser, publicUrl, (await again.url()).href);
     expect(askedAgain.at).toMatch(/&prompt=login$/);
     const interaction = new URL(askedAgain.at as string, publicUrl).searchParams.get('return_to') as string;
-    const passwordAgain = await browser.post('/login', {
-      _csrf: csrfOf(askedAgain.page?.body ?? ''),
-      email: user.email,
-      password: strongPassword,
-      return_to: interaction,
-    });
+    const passwordAgain = await submitSignIn(browser, askedAgain.page?.body ?? '', user.email);
     expect(passwordAgain.headers.location).toMatch(/^\/login\/2fa\?return_to=/);
     // The password alone is not the new sign-in: the app still gets nothing.
     expect((await follow(browser, publicUrl, `${publicUrl}${interaction}`)).at).toMatch(/^\/login\?/);

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as openid from 'openid-client';
 import { describe, expect, it } from 'vitest';
-import { type Browser, csrfOf, openBrowser } from '../../../test/form-browser.js';
+import { type Browser, csrfOf, hiddenFieldsOf, openBrowser } from '../../../test/form-browser.js';
 import { createVerifiedUser, strongPassword } from '../../../test/helpers.js';
 import {
   appLogoutUri,
@@ -11,6 +11,7 @@ import {
   gatehouseForThisFile,
   signedInBrowser,
   signInAtApp,
+  submitSignIn,
 } from '../../../test/openid-harness.js';
 import { auditEvents } from '../../db/schema.js';
 import { createRoleRepository } from '../roles/repository.js';
@@ -184,32 +185,22 @@ describe('single sign-on and its end', () => {
     expect(stop.page?.body).toContain('to continue to <strong>Orders</strong>');
     const returnTo = decodeURIComponent(/return_to=([^&]+)/.exec(stop.at as string)?.[1] ?? '');
     // The form carries the app: a refused attempt still says where the person is going.
-    const app = /name="app" value="([^"]+)"/.exec(stop.page?.body ?? '')?.[1];
-    expect(app).toBe(config.clientMetadata().client_id);
-    const refused = await browser.post('/login', {
-      _csrf: csrfOf(stop.page?.body ?? ''),
-      email: user.email,
-      password: `${strongPassword} but wrong`,
+    expect(hiddenFieldsOf(stop.page?.body ?? '', '/login')).toMatchObject({
       return_to: returnTo,
-      app: app as string,
+      app: config.clientMetadata().client_id,
     });
+    const refused = await submitSignIn(browser, stop.page?.body ?? '', user.email, `${strongPassword} but wrong`);
     expect(refused.statusCode).toBe(401);
     expect(refused.body).toContain('to continue to <strong>Orders</strong>');
     // A made-up id names nothing.
     const madeUp = await browser.post('/login', {
-      _csrf: csrfOf(refused.body),
+      ...hiddenFieldsOf(refused.body, '/login'),
+      app: 'not-a-client',
       email: user.email,
       password: `${strongPassword} but wrong`,
-      return_to: returnTo,
-      app: 'not-a-client',
     });
     expect(madeUp.body).not.toContain('to continue to');
-    const signedIn = await browser.post('/login', {
-      _csrf: csrfOf(madeUp.body),
-      email: user.email,
-      password: strongPassword,
-      return_to: returnTo,
-    });
+    const signedIn = await submitSignIn(browser, madeUp.body, user.email);
     expect(signedIn.statusCode).toBe(303);
     expect(signedIn.headers.location).toBe(returnTo);
     const { left } = await follow(browser, started.publicUrl, `${started.publicUrl}${returnTo}`);

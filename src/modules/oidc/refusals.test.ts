@@ -1,7 +1,7 @@
 import * as openid from 'openid-client';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Browser, csrfOf, openBrowser } from '../../../test/form-browser.js';
-import { createAdmin, createVerifiedUser, del, get, post, strongPassword } from '../../../test/helpers.js';
+import { type Browser, openBrowser } from '../../../test/form-browser.js';
+import { createAdmin, createVerifiedUser, del, get, post } from '../../../test/helpers.js';
 import {
   appRedirectUri,
   authorizationRequest,
@@ -9,6 +9,7 @@ import {
   gatehouseForThisFile,
   registerClient,
   signedInBrowser,
+  submitSignIn,
 } from '../../../test/openid-harness.js';
 
 // Every way an app, a browser or a stolen credential is turned away by the OpenID provider:
@@ -412,13 +413,7 @@ describe('the account and the session behind the tokens', () => {
     const stop = await follow(browser, started.publicUrl, (await request.url()).href);
     expect(stop.left).toBeUndefined();
     expect(stop.at).toMatch(/^\/login\?return_to=%2Foidc%2Finteraction%2F/);
-    const returnTo = decodeURIComponent(/return_to=([^&]+)/.exec(stop.at as string)?.[1] ?? '');
-    const retry = await browser.post('/login', {
-      _csrf: csrfOf(stop.page?.body ?? ''),
-      email: user.email,
-      password: strongPassword,
-      return_to: returnTo,
-    });
+    const retry = await submitSignIn(browser, stop.page?.body ?? '', user.email);
     // Nor does the password open it again: the sign-in page says the account is locked, and stays.
     expect(retry.statusCode).toBe(423);
     expect(retry.headers.location).toBeUndefined();
