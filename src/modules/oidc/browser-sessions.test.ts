@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import * as openid from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it, vi } from 'vitest';
@@ -12,7 +12,7 @@ import {
   signInAtApp,
   submitSignIn,
 } from '../../../test/openid-harness.js';
-import { auditEvents, oidcModels } from '../../db/schema.js';
+import { auditEvents, loginEvents, oidcModels } from '../../db/schema.js';
 
 // The provider's session is the browser's Gatehouse session: what holds when people, apps and
 // requests are not the simple case.
@@ -71,9 +71,28 @@ describe('sign-ins at apps in the history', () => {
     ]);
     const page = await browser.get('/account/history');
     expect(page.body).toContain('(to Billing)');
-    // The three share the browser's one session.
-    const sessionIds = new Set(events.map((event) => (event.details as { sessionId: string }).sessionId));
-    expect(sessionIds.size).toBe(1);
+    // The three name the browser's one session: the id its session cookie carries (`<session id>.<secret>`).
+    const browserSessionId = browser.cookie('gatehouse')?.split('.')[0];
+    expect(browserSessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events.map((event) => (event.details as { sessionId: string }).sessionId)).toEqual([
+      browserSessionId,
+      browserSessionId,
+      browserSessionId,
+    ]);
+    // The history rows say where from, as a password sign-in's do: the browser's address and device.
+    const history = await test.db
+      .select()
+      .from(loginEvents)
+      .where(and(eq(loginEvents.userId, user.userId), like(loginEvents.method, 'oidc:%')));
+    expect(history).toHaveLength(3);
+    for (const row of history) {
+      expect(row).toMatchObject({
+        success: true,
+        sessionId: browserSessionId,
+        ipAddress: '127.0.0.1',
+        deviceName: 'Chrome on Linux',
+      });
+    }
   });
 });
 

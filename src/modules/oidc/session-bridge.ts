@@ -52,10 +52,9 @@ export function createSessionBridge(deps: {
     return request ? facts.get(request) : undefined;
   };
 
-  async function recordSignIn(ctx: ProviderContext, userId: number, sessionId: string | null): Promise<void> {
+  async function recordSignIn(ctx: ProviderContext, userId: number, known: BrowserFacts): Promise<void> {
     const clientId = ctx.oidc.client?.clientId ?? '';
-    // Every request to the provider is remembered by the mount (routes.ts) before it is handed over.
-    const known = currentFacts() ?? { ipAddress: '' };
+    const sessionId = known.sessionId ?? null;
     await loginHistory.insertLoginEvent({
       userId,
       method: `oidc:${clientId}`,
@@ -113,7 +112,10 @@ export function createSessionBridge(deps: {
         if (sessionId) await oidc.linkSession(session.uid, sessionId, clock.now());
       }
       if ((route === 'resume' || route === 'authorization') && ctx.oidc.entities.AuthorizationCode) {
-        await recordSignIn(ctx, userId, await oidc.findLinkedSession(session.uid));
+        // Every request to the provider is remembered by the mount (routes.ts) before it is handed over. These
+        // are browser routes: the provider session counted only because it is linked to the browser's own
+        // Gatehouse session (sessionIsLive), so that is the session the code was issued through.
+        await recordSignIn(ctx, userId, facts.get(ctx.req) ?? { ipAddress: '' });
         return;
       }
       if (route === 'end_session_confirm' && (session as { destroyed?: boolean }).destroyed) {
