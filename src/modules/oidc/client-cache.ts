@@ -1,5 +1,5 @@
+import { followAnnouncements } from '../../db/announcements.js';
 import type { DatabaseHandle } from '../../db/database.js';
-import type { Listener } from '../../db/listener.js';
 import { setBounded } from '../../platform/bounded-map.js';
 import type { Clock } from '../../platform/clock.js';
 import type { ClientRow } from './repository.js';
@@ -12,56 +12,35 @@ const maxEntries = 1_000;
 
 /**
  * The registered clients, which the provider reads on every request (each authenticates one), kept in
- * memory and dropped when PostgreSQL announces a change to one. The access cache's rules:
- * - nothing is kept unless the announcements are being received;
- * - a read that raced with any announcement is not kept (the epoch);
- * - the admin service waits for its own change's announcement (`sync`) before answering, so this
- *   instance never authenticates with a replaced secret after saying it was replaced.
- * Other instances drop the client when the announcement arrives, a few milliseconds after the commit.
+ * memory and dropped when PostgreSQL announces a change to one, by the rules of db/announcements.ts
+ * (as the access cache). The admin service waits for its own change's announcement (`sync`) before
+ * answering, so this instance never authenticates with a replaced secret after saying it was replaced;
+ * other instances drop the client when the announcement arrives, a few milliseconds after the commit.
  */
 export function createClientCache(clock: Clock) {
   const clients = new Map<string, { row: ClientRow; storedAt: number }>();
-  let epoch = 0;
-  let reliable = false;
-  let listener: Listener | null = null;
-
-  const handlers = {
-    onMessage(clientId: string): void {
-      epoch += 1;
-      clients.delete(clientId);
-    },
-    onDelivery(isReliable: boolean): void {
-      epoch += 1;
-      clients.clear();
-      reliable = isReliable;
-    },
-  };
+  const announcements = followAnnouncements(clientChannel, {
+    changed: (clientId) => clients.delete(clientId),
+    forgetAll: () => clients.clear(),
+  });
 
   return {
-    async connect(database: DatabaseHandle): Promise<void> {
-      listener = await database.listen(clientChannel, handlers);
-    },
+    connect: (database: DatabaseHandle): Promise<void> => announcements.connect(database),
 
     /** The client, from memory when it is known and fresh, else from `load` (kept if nothing changed meanwhile). */
     async read(clientId: string, load: (clientId: string) => Promise<ClientRow | null>): Promise<ClientRow | null> {
       const now = clock.now().getTime();
       const entry = clients.get(clientId);
-      if (entry && reliable && entry.storedAt >= now - maxAgeMs) return entry.row;
-      const readAtEpoch = epoch;
+      if (entry && announcements.reliable() && entry.storedAt >= now - maxAgeMs) return entry.row;
+      const readAtEpoch = announcements.epoch();
       const row = await load(clientId);
-      if (row && reliable && readAtEpoch === epoch) setBounded(clients, clientId, { row, storedAt: now }, maxEntries);
+      if (row && announcements.mayKeep(readAtEpoch)) setBounded(clients, clientId, { row, storedAt: now }, maxEntries);
       return row;
     },
 
     /** Resolves once every change committed so far has been applied here. */
-    sync: (): Promise<void> => listener?.sync() ?? Promise.resolve(),
-
-    async close(): Promise<void> {
-      reliable = false;
-      clients.clear();
-      await listener?.close();
-      listener = null;
-    },
+    sync: announcements.sync,
+    close: announcements.close,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Account } from '../../core/account.js';
+import { followAnnouncements } from '../../db/announcements.js';
 import type { DatabaseHandle } from '../../db/database.js';
-import type { Listener } from '../../db/listener.js';
 import { setBounded } from '../../platform/bounded-map.js';
 import type { Clock } from '../../platform/clock.js';
 
@@ -40,32 +40,24 @@ const maxAgeMs = 60_000;
 export function createAccessCache(maxEntries: number, clock: Clock) {
   const sessions = new Map<string, Entry>();
   const accounts = new Map<number, { account: Account; storedAt: number }>();
-  let epoch = 0;
-  let reliable = false;
-  let listener: Listener | null = null;
 
   function forgetAll(): void {
-    epoch += 1;
     sessions.clear();
     accounts.clear();
   }
 
-  const handlers = {
-    onMessage(payload: string): void {
-      epoch += 1;
+  const announcements = followAnnouncements(accessChannel, {
+    changed(payload: string): void {
       if (payload.startsWith('s:')) sessions.delete(payload.slice(2));
       else if (payload.startsWith('u:')) accounts.delete(Number(payload.slice(2)));
       else forgetAll();
     },
-    onDelivery(isReliable: boolean): void {
-      forgetAll();
-      reliable = isReliable;
-    },
-  };
+    forgetAll,
+  });
 
   return {
     async connect(database: DatabaseHandle): Promise<void> {
-      if (maxEntries > 0) listener = await database.listen(accessChannel, handlers);
+      if (maxEntries > 0) await announcements.connect(database);
     },
 
     lookup(sessionId: string): SessionAccess | undefined {
@@ -73,7 +65,12 @@ export function createAccessCache(maxEntries: number, clock: Clock) {
       if (!entry) return undefined;
       const account = accounts.get(entry.userId);
       const oldest = clock.now().getTime() - maxAgeMs;
-      if (!reliable || account?.account !== entry.account || entry.storedAt < oldest || account.storedAt < oldest) {
+      if (
+        !announcements.reliable() ||
+        account?.account !== entry.account ||
+        entry.storedAt < oldest ||
+        account.storedAt < oldest
+      ) {
         sessions.delete(sessionId);
         return undefined;
       }
@@ -81,10 +78,10 @@ export function createAccessCache(maxEntries: number, clock: Clock) {
     },
 
     /** Taken before a database read; `remember` stores the read only if nothing was announced meanwhile. */
-    epoch: () => epoch,
+    epoch: announcements.epoch,
 
     remember(readAtEpoch: number, access: SessionAccess): SessionAccess {
-      if (!reliable || readAtEpoch !== epoch || maxEntries === 0) return access;
+      if (!announcements.mayKeep(readAtEpoch) || maxEntries === 0) return access;
       // Sessions of one user share one account object, so one announcement drops them all.
       const storedAt = clock.now().getTime();
       let account = accounts.get(access.userId);
@@ -98,14 +95,8 @@ export function createAccessCache(maxEntries: number, clock: Clock) {
     },
 
     /** Resolves once every change committed so far has been applied here. */
-    sync: (): Promise<void> => listener?.sync() ?? Promise.resolve(),
-
-    async close(): Promise<void> {
-      reliable = false;
-      forgetAll();
-      await listener?.close();
-      listener = null;
-    },
+    sync: announcements.sync,
+    close: announcements.close,
   };
 }
 
